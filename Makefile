@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` serves the default model, `make test` passes all tests.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck train evaluate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[train,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m app --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check app training tests
+	$(BIN)/mypy app
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check app training tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy app training
+
+train: $(STAMP)
+	$(BIN)/python -m training train
+
+evaluate: $(STAMP)
+	$(BIN)/python -m training evaluate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""akar-gate: screens marketplace listings for the AKAR import policy."""

@@ -1,0 +1,30 @@
+"""Liveness and readiness, for load balancers and Kubernetes probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from app.deps import StateDep
+from app.schemas import Health, Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> Health:
+    """The process is alive; says nothing about the model."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(state: StateDep) -> JSONResponse | Readiness:
+    """200 once a model and policy are loaded and the model passed its self-check; else 503."""
+    if state.screener is None:
+        body = Readiness(status="not_ready", reason=state.not_ready_reason)
+        return JSONResponse(body.model_dump(), status_code=503)
+    return Readiness(
+        status="ready",
+        model_version=state.screener.model_version,
+        policy_version=state.screener.policy.version,
+    )

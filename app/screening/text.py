@@ -1,0 +1,143 @@
+"""Text normalisation, and the transformer that turns listings into model text.
+
+Sellers dodge keyword filters with look-alike characters, zero-width spaces, spaced-out
+letters and digits for letters ("1mp0rt", "i m p o r t"). Everything the models read passes
+through `normalize`, inside the fitted Pipeline, so training and serving cannot drift.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# Cyrillic and Greek letters that render like Latin ones; NFKC leaves them alone.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ԛ": "q",
+        "ԝ": "w",
+        "ı": "i",
+        "ο": "o",
+        "α": "a",
+        "ν": "v",
+        "ρ": "p",
+        "τ": "t",
+        "κ": "k",
+        "ε": "e",
+        "ι": "i",
+        "м": "m",
+        "т": "t",
+        "н": "h",
+        "к": "k",
+        "в": "b",
+        "г": "r",
+    }
+)
+# Digits and symbols that stand for letters inside words.
+_LEET = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "!": "i",
+        "$": "s",
+        "|": "l",
+    }
+)
+_LEET_CHARS = frozenset("013457@!$|")
+
+_SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9][\s.\-_*]){2,}[a-z0-9]\b")
+# A run of three or more of the same letter ("importtt", "kopiii"); x is spared for XXL sizes.
+_REPEATS = re.compile(r"([a-wyz])\1{2,}")
+_TOKEN = re.compile(r"[a-z0-9@!$|]+")
+_SPACE = re.compile(r"\s+")
+
+
+def _is_invisible(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category in ("Cf", "Cc", "Co", "Cs") and ch not in "\t\n\r"
+
+
+def _deleet(token: str) -> str | None:
+    """The letters a mixed letter/digit token spells, or None when it is not leetspeak."""
+    if not any(c in _LEET_CHARS for c in token):
+        return None
+    letters = sum(c.isalpha() for c in token)
+    # Product codes ("rx580", "s23") have more digits than letters: leave them alone.
+    if letters < 2 or letters < len(token) - letters:
+        return None
+    return token.translate(_LEET)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, de-obfuscated text; leetspeak tokens get their spelled-out form appended."""
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if c in "\t\n\r" else c for c in text if not _is_invisible(c))
+    text = text.lower().translate(_HOMOGLYPHS)
+    text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s.\-_*]", "", m.group(0)), text)
+    text = _REPEATS.sub(r"\1", text)
+    extra = [d for t in _TOKEN.findall(text) if (d := _deleet(t)) is not None]
+    if extra:
+        text = f"{text} {' '.join(extra)}"
+    return _SPACE.sub(" ", text).strip()
+
+
+def _field(record: Any, name: str) -> str:
+    value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+    return value if isinstance(value, str) else ""
+
+
+def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
+    """The normalised text of one listing: the named fields, each cut to max_chars."""
+    parts = []
+    for name in fields:
+        value = _field(record, name)
+        if name == "category":
+            # Category paths come as "a/b/c" or "A > B > C"; their words are what matters.
+            value = re.sub(r"[/>\-_|]+", " ", value)
+        if value:
+            parts.append(value[:max_chars])
+    return normalize(" . ".join(parts))
+
+
+class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Maps listings (mappings or objects with title/brand/category/description) to text.
+
+    The first step of every model Pipeline, so the artifact carries its own preprocessing.
+    """
+
+    def __init__(
+        self,
+        *,
+        fields: Sequence[str] = ("title", "brand", "category", "description"),
+        max_chars: int = 500,
+    ) -> None:
+        self.fields = fields
+        self.max_chars = max_chars
+
+    def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:  # noqa: N803
+        return self
+
+    def transform(self, X: Iterable[Any]) -> np.ndarray:  # noqa: N803
+        return np.array([compose(r, self.fields, self.max_chars) for r in X], dtype=object)

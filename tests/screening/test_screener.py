@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.schemas import Listing
+from app.screening.policy import Policy
+from app.screening.screener import Screener, structured_origin_evidence
+from app.screening.store import load_model
+
+
+def listing(**kw: object) -> Listing:
+    return Listing.model_validate({"title": "kemeja batik pria"} | kw)
+
+
+@pytest.mark.parametrize(
+    ("fields", "evidence"),
+    [
+        ({"seller": {"cross_border": True}}, ["seller.cross_border=true"]),
+        ({"ship_from": {"country": "cn"}}, ["ship_from.country=CN"]),
+        ({"seller": {"country": "KR"}}, ["seller.country=KR"]),
+        ({"origin_country": "TH"}, ["origin_country=TH"]),
+        (
+            {
+                "ship_from": {"country": "ID"},
+                "seller": {"country": "ID", "cross_border": False},
+                "origin_country": "ID",
+            },
+            [],
+        ),
+        ({}, []),
+    ],
+)
+def test_structured_origin_evidence(fields: dict[str, object], evidence: list[str]) -> None:
+    assert structured_origin_evidence(listing(**fields)) == evidence
+
+
+@pytest.fixture
+def screener(tiny_model_dir: Path) -> Screener:
+    return Screener(load_model(tiny_model_dir), Policy(version="p1"))
+
+
+def test_structured_evidence_decides_origin_over_the_text(screener: Screener) -> None:
+    result = screener.screen([listing(ship_from={"country": "CN"})])[0]
+    assert result.origin.label == "import"
+    assert result.origin.import_probability == 1.0
+    assert result.origin.evidence == ["ship_from.country=CN"]
+    assert result.decision == "block"
+    assert result.reasons == ["PROTECTED_CLUSTER_IMPORT", "STRUCTURED_ORIGIN_EVIDENCE"]
+
+
+def test_title_evidence_names_the_terms(screener: Screener) -> None:
+    result = screener.screen([listing(title="celana jeans pria import")])[0]
+    assert result.origin.label == "import"
+    assert "title: 'import'" in result.origin.evidence
+
+
+def test_unprotected_import_is_allowed(screener: Screener) -> None:
+    result = screener.screen(
+        [listing(title="charger fast charging", seller={"cross_border": True})]
+    )[0]
+    assert result.cluster.label == "other"
+    assert (result.decision, result.reasons) == ("allow", ["UNPROTECTED_CLUSTER"])
+
+
+def test_shadow_mode_allows_and_reports_the_would_be_block(tiny_model_dir: Path) -> None:
+    shadow = Screener(load_model(tiny_model_dir), Policy(version="p1", mode="shadow"))
+    result = shadow.screen([listing(ship_from={"country": "CN"})])[0]
+    assert result.decision == "allow"
+    assert result.shadow_decision == "block"
+    assert result.reasons[:2] == ["SHADOW_MODE", "PROTECTED_CLUSTER_IMPORT"]
+
+
+def test_a_batch_gives_the_same_answers_as_single_calls(screener: Screener) -> None:
+    items = [listing(title=t) for t in ("kopi gayo", "patung kayu", "dress import", "mouse")]
+    assert screener.screen(items) == [screener.screen([i])[0] for i in items]
+
+
+def test_scores_are_probabilities_over_all_four_clusters(screener: Screener) -> None:
+    result = screener.screen([listing()])[0]
+    assert set(result.cluster.scores) == {"textile_fashion", "culinary", "handicraft", "other"}
+    assert sum(result.cluster.scores.values()) == pytest.approx(1.0, abs=1e-5)
+    assert result.cluster.confidence == max(result.cluster.scores.values())

@@ -1,0 +1,166 @@
+"""Weak labels for the real listing data: category path to cluster, and title to origin.
+
+The labels follow ../shared/TAXONOMY.md. A category path decides the cluster where it is
+unambiguous; where a category mixes craft and mass-produced goods (decor, souvenirs,
+jewellery), the title decides by the taxonomy's boundary rules. `None` means "too ambiguous
+to train on": such rows are left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.screening.text import normalize
+
+TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
+
+# Words that show a craft technique or a traditional craft (TAXONOMY boundary rule 4).
+_CRAFT = re.compile(
+    r"\b(anyam\w*|rotan|bambu|pandan|mendong|purun|eceng gondok|lidi|ukir\w*|pahat\w*|jepara|"
+    r"gerabah|tanah liat|terakota|terracotta|kasongan|wayang|topeng|batik|tenun|songket|"
+    r"handmade|hand made|buatan tangan|kerajinan|rajut\w*|crochet|makrame|macrame|"
+    r"tradisional|etnik|ethnic|dayak|lukis\w*|decoupage|sulam\w*|manik\w*|kayu jati|"
+    r"batok|tempurung|kerang|akar kayu|suvenir|souvenir|miniatur)\b"
+)
+# Signs of mass production that outweigh a craft word in decor.
+_MASS = re.compile(
+    r"\b(plastik|plastic|akrilik|acrylic|led|artificial|stiker|sticker|wall ?sticker|"
+    r"lampu|print|printing|cetak|poster|balon|pvc|3d|resin)\b"
+)
+_JEWELLERY_CRAFT = re.compile(r"\b(handmade|hand made|etnik|ethnic|dayak|tradisional|manik\w*)\b")
+
+# Category prefixes (Tokopedia slugs, umkm_2025) mapped to clusters; the longest prefix wins.
+_PREFIX = {
+    "fashion-": TEXTILE,
+    "makanan-minuman": CULINARY,
+    "office-stationery/kerajinan-tangan": HANDICRAFT,
+    "office-stationery/peralatan-jahit/kain-dan-bahan": TEXTILE,
+    "film-musik/alat-musik-tradisional": HANDICRAFT,
+    "mainan-hobi/boneka/boneka-rajut": HANDICRAFT,
+    "mainan-hobi/kostum": TEXTILE,
+    "kecantikan/aksesoris-rambut/bando-bandana": TEXTILE,
+    "kecantikan/aksesoris-rambut/ikat-rambut": TEXTILE,
+    "kecantikan/aksesoris-rambut/jepitan-rambut": TEXTILE,
+    "kecantikan/aksesoris-rambut/mahkota-headpiece": TEXTILE,
+    "komputer-laptop/aksesoris-komputer-laptop/tas-laptop": TEXTILE,
+    "rumah-tangga/travel/travel-bag": TEXTILE,
+    "rumah-tangga/kamar-tidur/selimut": TEXTILE,
+    "rumah-tangga/kamar-tidur/mattress-cover": TEXTILE,
+    "rumah-tangga/ruang-tamu-keluarga/gorden": TEXTILE,
+    "rumah-tangga/kamar-mandi/kimono-mandi": TEXTILE,
+    "ibu-bayi/perlengkapan-tidur-bayi/selimut-bayi": TEXTILE,
+    "ibu-bayi/perlengkapan-mandi-bayi/handuk-washlap-bayi": TEXTILE,
+    "kesehatan/perlengkapan-medis/seragam-medis": TEXTILE,
+    "pertukangan/alat-keselamatan/safety-boots": TEXTILE,
+    "otomotif/aksesoris-pengendara-motor/jaket-motor": TEXTILE,
+    "otomotif/aksesoris-pengendara-motor/sepatu-biker": TEXTILE,
+    "olahraga/pakaian-olahraga": TEXTILE,
+    "olahraga/perlengkapan-lari/sepatu": TEXTILE,
+    "olahraga/perlengkapan-lari/celana": TEXTILE,
+    "olahraga/hiking-camping/jaket": TEXTILE,
+    "olahraga/hiking-camping/sandal": TEXTILE,
+    "olahraga/hiking-camping/sepatu": TEXTILE,
+    "olahraga/hiking-camping/tas": TEXTILE,
+    "olahraga/aksesoris-olahraga/tas": TEXTILE,
+    "olahraga/basket/sepatu": TEXTILE,
+    "olahraga/basket/tas": TEXTILE,
+    "olahraga/voli/sepatu": TEXTILE,
+    "olahraga/olahraga-air/baju-renang": TEXTILE,
+    "olahraga/sepak-bola-futsal/jersey": TEXTILE,
+    "olahraga/sepak-bola-futsal/kaos-kaki": TEXTILE,
+    "olahraga/golf/topi": TEXTILE,
+}
+# Categories that mix craft with mass-produced goods: the title decides (rule 4).
+_MIXED_DECOR = (
+    "rumah-tangga/dekorasi",
+    "rumah-tangga/tempat-penyimpanan/keranjang",
+    "rumah-tangga/taman/hiasan-taman",
+    "perlengkapan-pesta/hadiah",
+    "perlengkapan-pesta/persiapan-pernikahan/souvenir-pernikahan",
+    "perlengkapan-pesta/bunga/bunga-flanel",
+    "mainan-hobi/figure/miniatur",
+)
+# Categories whose contents are too mixed to train on at all.
+_SKIP = (
+    "rumah-tangga/ruang-tamu-keluarga/bantal-sofa",
+    "rumah-tangga/kamar-tidur/bantal-kepala",
+    "office-stationery/peralatan-jahit/perlengkapan-jahit",
+    "office-stationery/peralatan-jahit/renda-bordir",
+    "office-stationery/peralatan-jahit/patch-emblem",
+    "mainan-hobi/mainan-anak-anak/beads-anak",
+    "mainan-hobi/mainan-anak-anak/loom-bands",
+)
+
+
+def _longest_prefix(path: str, table: dict[str, str]) -> str | None:
+    best = max((p for p in table if path.startswith(p)), key=len, default=None)
+    return table[best] if best is not None else None
+
+
+def is_craft_title(title: str) -> bool:
+    text = normalize(title)
+    return bool(_CRAFT.search(text)) and not _MASS.search(text)
+
+
+def cluster_from_category(path: str, title: str) -> str | None:
+    """Cluster for a Tokopedia category slug path (umkm_2025), with title rules where mixed."""
+    path = path.strip().lower()
+    if path.startswith(_SKIP):
+        return None
+    if path.startswith(_MIXED_DECOR):
+        return HANDICRAFT if is_craft_title(title) else OTHER
+    label = _longest_prefix(path, _PREFIX)
+    if label == TEXTILE and "/perhiasan-" in path and _JEWELLERY_CRAFT.search(normalize(title)):
+        return HANDICRAFT  # rule 3: jewellery sold as handmade or traditional craft
+    return label or OTHER
+
+
+def cluster_from_2019_category(category: str) -> str:
+    """tokopedia_products_2019: fashion, or one of four non-fashion categories."""
+    return TEXTILE if category.strip().lower() == "fashion" else OTHER
+
+
+def cluster_from_electronics(node: str) -> str:
+    """tokopedia_electronics_categories: all other, but traditional instruments are craft."""
+    return HANDICRAFT if "alat musik tradisional" in node.lower() else OTHER
+
+
+_COUNTRY = (
+    r"(china|cina|tiongkok|korea|jepang|japan|thailand|thai|taiwan|vietnam|india|turki|turkey|"
+    r"malaysia|singapore|singapura|usa|amerika|america|jerman|germany|italy|italia|perancis|"
+    r"france|hongkong|hong kong|arab|saudi|mesir|egypt|australia|uk|england|inggris|pakistan|"
+    r"bangladesh|brazil|brasil|belgia|belgium|swiss|spanyol|spain|philippines|filipina|"
+    r"myanmar|kamboja)"
+)
+_IMPORT_WORD = re.compile(r"\b(import|impor|imported|imports|importir)\b")
+# Context that makes "import" a quality or material claim, not the product's origin.
+_NOT_ORIGIN_BEFORE = re.compile(
+    r"\b(kualitas|quality|grade|setara|bahan|material|ala|like|mirip|standar|standard|kw|"
+    r"seperti|rasa|kain|benang|kulit|katun|cotton|fabric|model|style|gaya)\W+(\w+\W+)?$"
+)
+_NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
+_MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
+_ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")
+_INTL = re.compile(r"(-\s*intl\b|\blazada\W*intl\b|\bintl\s*$)")
+
+
+def title_import_evidence(title: str) -> list[str]:
+    """Explicit import evidence in a title (TAXONOMY origin rules), as matched phrases."""
+    text = normalize(title)
+    found = []
+    for m in _IMPORT_WORD.finditer(text):
+        before, after = text[: m.start()], text[m.end() :]
+        if not _NOT_ORIGIN_BEFORE.search(before) and not _NOT_ORIGIN_AFTER.search(after):
+            found.append(m.group(0))
+    for pattern in (_MADE_IN, _INTL):
+        found.extend(m.group(0) for m in pattern.finditer(text))
+    for m in _ORI_COUNTRY.finditer(text):
+        if not re.search(
+            r"\b(bahan|material|kain|benang|toyobo)\b", text[max(0, m.start() - 40) : m.start()]
+        ):
+            found.append(m.group(0))
+    return found
+
+
+def origin_from_title(title: str) -> str:
+    return "import" if title_import_evidence(title) else "domestic"
