@@ -83,20 +83,23 @@ class ScreeningModel:
             raise ModelStoreError(f"origin labels {self.origin.classes} != {ORIGIN_LABELS}")
         self.cluster_labels: list[str] = self.cluster.classes
         self.pipelines = pipelines
+        # Evidence for a cluster: its coefficients minus the mean over clusters, so words
+        # common to all clusters do not count.
+        coef = self.cluster.classifier.coef_
+        self._cluster_relative = coef - coef.mean(axis=0, keepdims=True)
+        self._origin_coef = self.origin.classifier.coef_
 
     def predict(self, listings: Sequence[Any]) -> Predictions:
         """Vectorised over the whole sequence: one transform and one matrix product per model."""
         xc = self.cluster.transform(listings)
         cluster_proba = self.cluster.classifier.predict_proba(xc)
-        coef_c = self.cluster.classifier.coef_
-        # Evidence for the predicted class: its coefficients minus the mean over classes,
-        # so words common to all classes do not count.
-        rel = coef_c - coef_c.mean(axis=0, keepdims=True)
-        cluster_terms = self.cluster.top_terms(xc, rel, cluster_proba.argmax(axis=1))
+        cluster_terms = self.cluster.top_terms(
+            xc, self._cluster_relative, cluster_proba.argmax(axis=1)
+        )
 
         xo = self.origin.transform(listings)
         import_proba = self.origin.classifier.predict_proba(xo)[:, 1]
         origin_terms = self.origin.top_terms(
-            xo, self.origin.classifier.coef_, np.zeros(len(import_proba), dtype=np.intp)
+            xo, self._origin_coef, np.zeros(len(import_proba), dtype=np.intp)
         )
         return Predictions(cluster_proba, import_proba, cluster_terms, origin_terms)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from training.mapping import (
+    cluster_from_2019_category,
+    cluster_from_category,
+    cluster_from_electronics,
+    origin_from_title,
+    title_import_evidence,
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "cluster"),
+    [
+        ("fashion-pria/atasan-pria/kemeja", "Kemeja Batik Pria", "textile_fashion"),
+        ("makanan-minuman/makanan-ringan/keripik", "Keripik Tempe", "culinary"),
+        ("kecantikan/perawatan-wajah/serum-wajah", "Serum Niacinamide", "other"),
+        ("komputer-laptop/aksesoris-komputer-laptop/tas-laptop", "Tas Laptop", "textile_fashion"),
+        ("office-stationery/kerajinan-tangan/manik-manik", "Manik Kaca 8mm", "handicraft"),
+        ("rumah-tangga/ruang-tamu-keluarga/gorden", "Gorden Blackout", "textile_fashion"),
+        ("film-musik/alat-musik-tradisional/angklung", "Angklung Set", "handicraft"),
+        # Decor: craft only when the title shows a craft technique (rule 4) ...
+        ("rumah-tangga/dekorasi/hiasan-dinding", "Hiasan Dinding Ukiran Kayu Jepara", "handicraft"),
+        ("rumah-tangga/dekorasi/vas-bunga", "Vas Gerabah Kasongan", "handicraft"),
+        # ... and mass production outweighs a craft word.
+        ("rumah-tangga/dekorasi/hiasan-dinding", "Hiasan Dinding Akrilik Motif Batik", "other"),
+        ("rumah-tangga/dekorasi/tanaman-artificial", "Daun Palem Plastik", "other"),
+        # Jewellery is fashion unless sold as handmade or traditional craft (rule 3).
+        ("fashion-wanita/perhiasan-wanita/gelang", "Gelang Titanium Wanita", "textile_fashion"),
+        ("fashion-wanita/perhiasan-wanita/gelang", "Gelang Manik Dayak Handmade", "handicraft"),
+    ],
+)
+def test_category_mapping(path: str, title: str, cluster: str) -> None:
+    assert cluster_from_category(path, title) == cluster
+
+
+def test_mixed_categories_are_left_out_rather_than_guessed() -> None:
+    assert cluster_from_category("rumah-tangga/kamar-tidur/bantal-kepala", "Bantal") is None
+
+
+def test_other_sources_map_by_their_own_categories() -> None:
+    assert cluster_from_2019_category("fashion") == "textile_fashion"
+    assert cluster_from_2019_category("elektronik") == "other"
+    assert cluster_from_electronics("Film Musik > Alat Musik Tradisional") == "handicraft"
+    assert cluster_from_electronics("Elektronik > Audio") == "other"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Tas Selempang Pria Import",
+        "Coklat Import Turki 100gr",
+        "Kemeja Pria Made in China",
+        "Snack Original Thailand Pedas",
+        "Sepatu Sneakers Korea - intl",
+        "Dress Wanita Barang 1mp0rt",
+    ],
+)
+def test_explicit_import_evidence_is_found(title: str) -> None:
+    assert origin_from_title(title) == "import"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Sepatu Wanita Korean Style",
+        "Bibit Jambu Bangkok Unggul",
+        "Tas Kulit Kualitas Import",
+        "Koko Bahan Toyobo Import",
+        "Baju Koko Bahan Toyobo Original Japan",
+        "Kain Katun Jepang Motif Bunga",
+        "Kemeja Batik Made in Indonesia",
+        "Gamis Model Turki Terbaru",
+    ],
+)
+def test_style_variety_quality_and_material_words_are_not_evidence(title: str) -> None:
+    assert title_import_evidence(title) == []
