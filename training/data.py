@@ -63,7 +63,7 @@ def load_source(name: str, data_dir: Path = SHARED_DATA) -> list[Example]:
             row_id = r["product_id"]
         elif name == ELECTRONICS:
             title, category, row_id = r["nama"], r["leaf"], str(i)
-            cluster = mapping.cluster_from_electronics(r["node"])
+            cluster = mapping.cluster_from_electronics(r["node"], title)
             # No shop column: near-identical titles share their first two words (the brand).
             group = "elec:" + " ".join(title.lower().split()[:2])
         elif name == SEBLAK:

@@ -25,7 +25,8 @@ _CRAFT = re.compile(
 # Signs of mass production that outweigh a craft word in decor.
 _MASS = re.compile(
     r"\b(plastik|plastic|akrilik|acrylic|led|artificial|stiker|sticker|wall ?sticker|"
-    r"lampu|print|printing|cetak|poster|balon|pvc|3d|resin)\b"
+    r"lampu|print|printing|cetak|poster|balon|pvc|3d|resin|mdf|laser|hoki|besi|metal|"
+    r"stainless|kanvas print|frame foto)\b"
 )
 _JEWELLERY_CRAFT = re.compile(r"\b(handmade|hand made|etnik|ethnic|dayak|tradisional|manik\w*)\b")
 
@@ -120,9 +121,19 @@ def cluster_from_2019_category(category: str) -> str:
     return TEXTILE if category.strip().lower() == "fashion" else OTHER
 
 
-def cluster_from_electronics(node: str) -> str:
-    """tokopedia_electronics_categories: all other, but traditional instruments are craft."""
-    return HANDICRAFT if "alat musik tradisional" in node.lower() else OTHER
+_TRADITIONAL_INSTRUMENT = re.compile(
+    r"\b(rebana|hadroh|hadrah|marawis|kendang|gendang|angklung|gamelan|kolintang|sasando|"
+    r"suling|seruling|dumbuk|darbuka|bedug|beduk|gong|kecapi|siter|talempong|tifa|calung|"
+    r"bonang|saron|kulintang|tambur|jimbe|djembe|hulusi)\b"
+)
+
+
+def cluster_from_electronics(node: str, title: str = "") -> str:
+    """tokopedia_electronics_categories: all other, but traditional instruments are craft,
+    whether the category says so or only the title does (hadroh sets sit under percussion)."""
+    if "alat musik tradisional" in node.lower() or _TRADITIONAL_INSTRUMENT.search(normalize(title)):
+        return HANDICRAFT
+    return OTHER
 
 
 _COUNTRY = (
@@ -135,8 +146,14 @@ _COUNTRY = (
 _IMPORT_WORD = re.compile(r"\b(import|impor|imported|imports|importir)\b")
 # Context that makes "import" a quality or material claim, not the product's origin.
 _NOT_ORIGIN_BEFORE = re.compile(
-    r"\b(kualitas|quality|grade|setara|bahan|material|ala|like|mirip|standar|standard|kw|"
-    r"seperti|rasa|kain|benang|kulit|katun|cotton|fabric|model|style|gaya)\W+(\w+\W+)?$"
+    r"\b(kualitas|quality|grade|setara|ala|like|mirip|standar|standard|kw|seperti|rasa|model|"
+    r"style|gaya)\W+(\w+\W+)?$"
+)
+# An imported material or part in a product made here ("bahan katun toyobo import",
+# "kancing import") is not the product's origin; the material word may stand a few words back.
+_MATERIAL_BEFORE = re.compile(
+    r"\b(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
+    r"zipper|sleting|rayon|sutra|silk|wol|wool|denim|manik|payet|renda|brokat)\W+(\w+\W+){0,3}$"
 )
 _NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
@@ -150,7 +167,11 @@ def title_import_evidence(title: str) -> list[str]:
     found = []
     for m in _IMPORT_WORD.finditer(text):
         before, after = text[: m.start()], text[m.end() :]
-        if not _NOT_ORIGIN_BEFORE.search(before) and not _NOT_ORIGIN_AFTER.search(after):
+        if not (
+            _NOT_ORIGIN_BEFORE.search(before)
+            or _MATERIAL_BEFORE.search(before)
+            or _NOT_ORIGIN_AFTER.search(after)
+        ):
             found.append(m.group(0))
     for pattern in (_MADE_IN, _INTL):
         found.extend(m.group(0) for m in pattern.finditer(text))

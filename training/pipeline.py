@@ -19,7 +19,7 @@ ORIGIN_FIELDS = ("title", "brand", "description")
 
 @dataclass(frozen=True)
 class Params:
-    cluster_c: float = 8.0
+    cluster_c: float = 3.0
     origin_c: float = 8.0
     word_max_features: int = 60_000
     char_max_features: int = 80_000
