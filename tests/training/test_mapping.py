@@ -47,6 +47,12 @@ def test_other_sources_map_by_their_own_categories() -> None:
     assert cluster_from_electronics("Elektronik > Audio") == "other"
 
 
+def test_traditional_instruments_are_craft_wherever_they_are_filed() -> None:
+    node = "Film Musik > Drum Perkusi > Alat Perkusi Orkestra"
+    assert cluster_from_electronics(node, "Hadroh Set Kayu Jepara") == "handicraft"
+    assert cluster_from_electronics(node, "Stik Drum Hickory 5A") == "other"
+
+
 @pytest.mark.parametrize(
     "title",
     [
@@ -73,6 +79,8 @@ def test_explicit_import_evidence_is_found(title: str) -> None:
         "Kain Katun Jepang Motif Bunga",
         "Kemeja Batik Made in Indonesia",
         "Gamis Model Turki Terbaru",
+        "Baju Koko Bahan Katun Toyobo Import",
+        "Kemko Kancing Kombinasi Import",
     ],
 )
 def test_style_variety_quality_and_material_words_are_not_evidence(title: str) -> None:
