@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.screening.text import ListingText, compose, normalize
+from app.screening.text import (
+    MATERIAL_CLAIM_TOKEN,
+    ORIGIN_CLAIM_TOKEN,
+    ListingText,
+    compose,
+    normalize,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,13 +28,29 @@ from app.screening.text import ListingText, compose, normalize
         ("im\u200bport", "import"),  # zero-width space
         ("m4de in ch1na", "made"),
         ("Kain &#40;2m&#41;", "kain (2m)"),
+        ("Barang lmport", "barang import"),
+        ("|mport Belgia", "import belgia"),
+        ("i . m . p . o . r . t", "import"),
+        ("madeinchina", "made in china"),
+        ("MADE_IN_JAPAN", "made in japan"),
     ],
 )
 def test_normalize_undoes_obfuscation(raw: str, contains: str) -> None:
     assert contains in normalize(raw)
 
 
-@pytest.mark.parametrize("raw", ["RX580 8GB", "Samsung S23", "Kaos XXL", "Sepatu 39-44"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "RX580 8GB",
+        "Samsung S23",
+        "Kaos XXL",
+        "Sepatu 39-44",
+        "Koko Sultan Madinah",
+        "Lampu LED",
+        "Jambu Bangkok",
+    ],
+)
 def test_normalize_leaves_product_codes_and_sizes_alone(raw: str) -> None:
     assert normalize(raw) == raw.lower()
 
@@ -56,3 +78,34 @@ def test_listing_text_reads_mappings_and_objects_alike() -> None:
 
     out = ListingText(fields=("title", "brand")).fit_transform([{"title": "Kopi Gayo"}, Obj()])
     assert list(out) == ["kopi gayo", "kopi gayo"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "claim"),
+    [
+        ("Snack Ori Korea", True),
+        ("Madein Korea 100g", True),
+        ("Kopi Asli Jepang", True),
+        ("Kemeja Made in Indonesia", False),
+        ("Sepatu Korean Style", False),
+        ("Kopi Asli Aceh", False),
+    ],
+)
+def test_a_foreign_origin_claim_is_marked_for_the_model(raw: str, claim: bool) -> None:
+    assert (ORIGIN_CLAIM_TOKEN in normalize(raw).split()) is claim
+
+
+@pytest.mark.parametrize(
+    ("raw", "material"),
+    [
+        ("Baju Koko Bahan Katun Toyobo Import", True),
+        ("Kemko Kancing Kombinasi Import", True),
+        ("Koko Bahan Toyobo Original Japan", True),
+        ("Kemeja Pria Import", False),
+    ],
+)
+def test_an_imported_material_is_marked_apart_from_the_product(raw: str, material: bool) -> None:
+    tokens = normalize(raw).split()
+    assert (MATERIAL_CLAIM_TOKEN in tokens) is material
+    if material:
+        assert ORIGIN_CLAIM_TOKEN not in tokens

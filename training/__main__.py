@@ -4,11 +4,46 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from training import data
+from training.baselines import BASELINES
 from training.train import TrainConfig, train
+
+
+def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    # Imported here so `train` does not pay for matplotlib.
+    from training import report
+    from training.evaluate import EvalConfig, run
+
+    baselines = tuple(b for b in args.baselines.split(",") if b)
+    unknown = set(baselines) - set(BASELINES)
+    if unknown:
+        parser.error(f"unknown baselines: {', '.join(sorted(unknown))}")
+    if not (args.data_dir / data.UMKM).is_file():
+        print(f"error: listing data not found in {args.data_dir}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    ev = run(
+        EvalConfig(
+            model_dir=args.model,
+            data_dir=args.data_dir,
+            hand_labels=args.hand_labels,
+            policy=args.policy,
+            baselines=baselines,
+            limit=args.limit,
+            with_titles=args.with_titles,
+        )
+    )
+    output = args.output or data.REPO_ROOT / "reports" / ev.model_version
+    path = report.write(ev, output)
+    print(report.table(report.HEADLINE, report.headline_rows(ev)))
+    for name, why in ev.skipped.items():
+        print(f"{name} skipped: {why}")
+    print(f"report: {path} ({time.perf_counter() - start:.0f}s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         help="point models/DEFAULT at the new model (promote it)",
     )
 
+    e = sub.add_parser("evaluate", help="score a saved model and baselines, write a report")
+    e.add_argument("--model", type=Path, default=None, help="folder (default: models/DEFAULT)")
+    e.add_argument("--output", type=Path, default=None, help="folder (default: reports/<version>)")
+    e.add_argument("--data-dir", type=Path, default=data.SHARED_DATA)
+    e.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
+    e.add_argument("--policy", type=Path, default=None, help="policy file (default: the app's)")
+    e.add_argument(
+        "--baselines",
+        default=",".join(BASELINES),
+        help=f"comma-separated, from {', '.join(BASELINES)}; empty for none",
+    )
+    e.add_argument("--limit", type=int, default=None, help="baseline training rows per source")
+    e.add_argument(
+        "--with-titles",
+        action="store_true",
+        help="show third-party titles in the worst errors (use an output outside the repo)",
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        return _evaluate(parser, args)
     if args.command == "train":
         version = args.version or datetime.now(UTC).strftime("akar-%Y%m%d-%H%M")
         output = args.output or data.REPO_ROOT / "models" / version

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.text import normalize
+from app.screening.text import FOREIGN_COUNTRY, MATERIAL_WORDS, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 
@@ -136,13 +136,7 @@ def cluster_from_electronics(node: str, title: str = "") -> str:
     return OTHER
 
 
-_COUNTRY = (
-    r"(china|cina|tiongkok|korea|jepang|japan|thailand|thai|taiwan|vietnam|india|turki|turkey|"
-    r"malaysia|singapore|singapura|usa|amerika|america|jerman|germany|italy|italia|perancis|"
-    r"france|hongkong|hong kong|arab|saudi|mesir|egypt|australia|uk|england|inggris|pakistan|"
-    r"bangladesh|brazil|brasil|belgia|belgium|swiss|spanyol|spain|philippines|filipina|"
-    r"myanmar|kamboja)"
-)
+_COUNTRY = FOREIGN_COUNTRY
 _IMPORT_WORD = re.compile(r"\b(import|impor|imported|imports|importir)\b")
 # Context that makes "import" a quality or material claim, not the product's origin.
 _NOT_ORIGIN_BEFORE = re.compile(
@@ -151,10 +145,7 @@ _NOT_ORIGIN_BEFORE = re.compile(
 )
 # An imported material or part in a product made here ("bahan katun toyobo import",
 # "kancing import") is not the product's origin; the material word may stand a few words back.
-_MATERIAL_BEFORE = re.compile(
-    r"\b(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
-    r"zipper|sleting|rayon|sutra|silk|wol|wool|denim|manik|payet|renda|brokat)\W+(\w+\W+){0,3}$"
-)
+_MATERIAL_BEFORE = re.compile(r"\b" + MATERIAL_WORDS + r"\W+(\w+\W+){0,3}$")
 _NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
 _ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")

@@ -66,10 +66,44 @@ _LEET = str.maketrans(
 )
 _LEET_CHARS = frozenset("013457@!$|")
 
-_SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9][\s.\-_*]){2,}[a-z0-9]\b")
+_SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9](?:\s*[.\-_*]\s*|\s)){2,}[a-z0-9]\b")
 # A run of three or more of the same letter ("importtt", "kopiii"); x is spared for XXL sizes.
 _REPEATS = re.compile(r"([a-wyz])\1{2,}")
 _TOKEN = re.compile(r"[a-z0-9@!$|]+")
+# "lmport", "|mport": an l or | standing for the i of "imp..." (no word starts with "lmp").
+_L_FOR_I = re.compile(r"(?<![a-z0-9])[l|](?=mp)")
+FOREIGN_COUNTRY = (
+    r"(china|chna|cina|tiongkok|korea|jepang|japan|thailand|thai|taiwan|vietnam|vn|india|turki|"
+    r"turkey|malaysia|singapore|singapura|usa|amerika|america|jerman|germany|italy|italia|"
+    r"perancis|france|hongkong|hong kong|arab|saudi|mesir|egypt|australia|uk|england|inggris|"
+    r"pakistan|bangladesh|brazil|brasil|belgia|belgium|swiss|spanyol|spain|philippines|"
+    r"filipina|myanmar|kamboja|bangkok)"
+)
+# "madein", "made_in", "mde in", "m4de-in": one spelling, so the model sees one phrase. Only
+# before a country, so words like "madinah" are left alone.
+_MADE_IN = re.compile(
+    r"\bma?de?[\s_\-.]*in(?=[\s_\-.]*(?:" + FOREIGN_COUNTRY[1:-1] + r"|indonesia|indo)\b)"
+    r"[\s_\-.]*"
+)
+# A claim that the product itself comes from abroad (TAXONOMY: "original Thailand", "asli
+# Jepang", "made in China"). Marked with one token whose weight the model learns; material
+# context ("bahan wol ori korea") stays in the text for the model to weigh against it.
+_ORIGIN_CLAIM = re.compile(
+    r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor\w*)\s+"
+    + FOREIGN_COUNTRY
+    + r"\b"
+)
+ORIGIN_CLAIM_TOKEN = "foreign_origin_claim"
+# Words for a material or part: "bahan katun toyobo import", "kancing import", "kulit impor"
+# say the material is imported, not the product (TAXONOMY: not import evidence).
+MATERIAL_WORDS = (
+    r"(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
+    r"zipper|sleting|rayon|sutra|silk|wol|wool|denim|payet|renda|brokat)"
+)
+_MATERIAL_CLAIM = re.compile(
+    r"\b" + MATERIAL_WORDS + r"\W+(?:\w+\W+){0,3}?(?:impor\w*|ori|original|asli|made in)\b"
+)
+MATERIAL_CLAIM_TOKEN = "imported_material"
 _SPACE = re.compile(r"\s+")
 
 
@@ -100,6 +134,11 @@ def normalize(text: str) -> str:
     extra = [d for t in _TOKEN.findall(text) if (d := _deleet(t)) is not None]
     if extra:
         text = f"{text} {' '.join(extra)}"
+    text = _MADE_IN.sub("made in ", _L_FOR_I.sub("i", text))
+    if _MATERIAL_CLAIM.search(text):
+        text = f"{text} {MATERIAL_CLAIM_TOKEN}"
+    elif _ORIGIN_CLAIM.search(text):
+        text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     return _SPACE.sub(" ", text).strip()
 
 

@@ -1,0 +1,194 @@
+"""`python -m training evaluate`: decision quality of a saved model on the hand-checked listings,
+beside three baselines, with slices, the worst errors and the obfuscation tests.
+
+Everything is scored on titles alone, as in training: the hand labels were made from titles.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.screening.model import CLUSTER_LABELS, Predictions
+from app.screening.policy import Policy, load_policy
+from app.screening.store import load_model, resolve_model_dir
+from training import data
+from training.analysis import (
+    ObfuscationRow,
+    load_test_rows,
+    obfuscation_figures,
+    score,
+    slices,
+    technique_recall,
+    worst_errors,
+)
+from training.baselines import BASELINES, BaselineUnavailable
+
+OBFUSCATED_IMPORT = data.AUTHORED.parent / "obfuscated_import_test.csv"
+OBFUSCATED_NEGATIVE = data.AUTHORED.parent / "obfuscated_hard_negative_test.csv"
+OUR_MODEL = "our model"
+
+
+@dataclass
+class EvalConfig:
+    model_dir: Path | None = None  # None: the folder named in models/DEFAULT
+    models_root: Path = data.REPO_ROOT / "models"
+    data_dir: Path = data.SHARED_DATA
+    hand_labels: Path = data.VALIDATION_LABELS
+    obfuscated_import: Path = OBFUSCATED_IMPORT
+    obfuscated_negative: Path = OBFUSCATED_NEGATIVE
+    policy: Path | None = None  # None: the service's default policy
+    baselines: tuple[str, ...] = tuple(BASELINES)
+    limit: int | None = None  # rows per source in the baselines' training pool (quick runs)
+    with_titles: bool = False  # third-party titles in the worst-errors table
+
+
+@dataclass
+class Scored:
+    """One model's predictions and figures on the hand-checked set and the obfuscation tests."""
+
+    name: str
+    description: str
+    labels: list[str]
+    preds: Predictions
+    figures: dict[str, Any]  # metrics.evaluate on the hand-checked set
+    obfuscated: dict[str, Any]
+    import_test: Predictions  # on the obfuscated import test, row by row
+    seconds: float  # fitting time (0 for the saved model)
+
+
+@dataclass
+class Evaluation:
+    model_version: str
+    model_dir: Path
+    policy: Policy
+    checked: list[data.Example]
+    pool_size: int
+    scored: list[Scored]
+    skipped: dict[str, str]  # baseline name -> why it did not run
+    by_source: dict[str, dict[str, Any]]
+    by_hardness: dict[str, dict[str, Any]]
+    by_technique: dict[str, dict[str, Any]]
+    worst: list[dict[str, Any]]
+    with_titles: bool
+    seconds: float = 0.0
+
+
+def load_checked(cfg: EvalConfig) -> tuple[list[data.Example], list[data.Example]]:
+    """(baselines' training pool, hand-checked examples), exactly as training splits them."""
+    examples: list[data.Example] = []
+    for name in data.SOURCES:
+        examples += data.load_source(name, cfg.data_dir)
+    pool, checked = data.split_off_hand_checked(examples, data.load_hand_labels(cfg.hand_labels))
+    if cfg.limit:
+        # Limit the pool after the split, so the hand-checked set stays whole.
+        per_source: dict[str, int] = {}
+        limited = []
+        for e in pool:
+            per_source[e.source] = per_source.get(e.source, 0) + 1
+            if per_source[e.source] <= cfg.limit:
+                limited.append(e)
+        pool = limited
+    return pool, checked
+
+
+def _score_all(
+    name: str,
+    description: str,
+    predict: Callable[[Sequence[str]], Predictions],
+    labels: Sequence[str],
+    checked: Sequence[data.Example],
+    tests: tuple[Sequence[ObfuscationRow], Sequence[ObfuscationRow]],
+    policy: Policy,
+    seconds: float,
+) -> Scored:
+    imports, negatives = tests
+    # Titles only, like training's hand-checked score: the hand labels were made from titles.
+    preds = predict([e.title for e in checked])
+    import_preds = predict([r.title for r in imports])
+    negative_preds = predict([r.title for r in negatives])
+    obfuscated = obfuscation_figures(
+        import_preds, imports, negative_preds, negatives, labels, policy
+    )
+    figures = score(preds, labels, checked, policy)
+    return Scored(
+        name, description, list(labels), preds, figures, obfuscated, import_preds, seconds
+    )
+
+
+def _baselines(
+    cfg: EvalConfig,
+    pool: Sequence[data.Example],
+    score_one: Callable[[str, str, Callable[[Sequence[str]], Predictions], float], Scored],
+    log: Callable[[str], None],
+) -> tuple[list[Scored], dict[str, str]]:
+    scored, skipped = [], {}
+    for key in cfg.baselines:
+        baseline = BASELINES[key]()
+        start = time.perf_counter()
+        try:
+            baseline.fit(pool)
+        except BaselineUnavailable as exc:
+            # Optional baselines must not stop the evaluation: the report says why they are absent.
+            skipped[baseline.name] = str(exc)
+            log(f"baseline {baseline.name}: skipped ({exc})")
+            continue
+        seconds = time.perf_counter() - start
+        log(f"baseline {baseline.name}: fitted in {seconds:.1f}s")
+        scored.append(score_one(baseline.name, baseline.description, baseline.predict, seconds))
+    return scored, skipped
+
+
+def run(cfg: EvalConfig, log: Callable[[str], None] = print) -> Evaluation:
+    """Scores the model and the baselines; `training.report.write` writes the report."""
+    start = time.perf_counter()
+    loaded = load_model(resolve_model_dir(cfg.model_dir, cfg.models_root))
+    policy = load_policy(cfg.policy)
+    pool, checked = load_checked(cfg)
+    tests = (load_test_rows(cfg.obfuscated_import), load_test_rows(cfg.obfuscated_negative))
+    log(f"model {loaded.version}; hand-checked {len(checked)}; baseline pool {len(pool)}")
+
+    def ours(titles: Sequence[str]) -> Predictions:
+        return loaded.model.predict([{"title": t} for t in titles])
+
+    mine = _score_all(
+        OUR_MODEL,
+        f"`{loaded.version}`: the saved artifact, loaded through the service's model store",
+        ours,
+        loaded.model.cluster_labels,
+        checked,
+        tests,
+        policy,
+        0.0,
+    )
+
+    def score_baseline(
+        name: str, description: str, predict: Callable[[Sequence[str]], Predictions], sec: float
+    ) -> Scored:
+        return _score_all(name, description, predict, CLUSTER_LABELS, checked, tests, policy, sec)
+
+    others, skipped = _baselines(cfg, pool, score_baseline, log)
+    return Evaluation(
+        model_version=loaded.version,
+        model_dir=loaded.path,
+        policy=policy,
+        checked=checked,
+        pool_size=len(pool),
+        scored=[mine, *others],
+        skipped=skipped,
+        by_source=slices(mine.preds, mine.labels, checked, lambda e: e.source, policy),
+        by_hardness=slices(
+            mine.preds,
+            mine.labels,
+            checked,
+            lambda e: "hard" if e.extra.get("hard") == "1" else "not hard",
+            policy,
+        ),
+        by_technique=technique_recall(mine.import_test, tests[0]),
+        worst=worst_errors(mine.preds, mine.labels, checked, policy),
+        with_titles=cfg.with_titles,
+        seconds=time.perf_counter() - start,
+    )
