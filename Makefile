@@ -20,12 +20,12 @@ run: $(STAMP)
 	$(BIN)/python -m app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/ruff check app training tests
+	$(BIN)/ruff check app training tests bench
 	$(BIN)/mypy app
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app training tests
+	$(BIN)/ruff check app training tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app training
@@ -38,3 +38,13 @@ evaluate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks (not tests): each prints a table and writes it to bench/results/.
+.PHONY: bench bench-inprocess bench-http
+bench-inprocess: $(STAMP)
+	$(BIN)/python -m bench.inprocess
+
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http
+
+bench: bench-inprocess bench-http

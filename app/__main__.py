@@ -1,4 +1,9 @@
-"""`python -m app`: serve with uvicorn on AKAR host/port settings (HOST and PORT for make run)."""
+"""`python -m app [--workers N]`: serve with uvicorn on AKAR host/port settings.
+
+One worker serves the app built here (what `make run` does); with more, uvicorn starts N
+processes that each build the app (`app.main:create_app`) and load the model. Both use the
+protocol from `app.serving`, which sets TCP_NODELAY on each connection.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,30 @@ import uvicorn
 
 from app.config import get_settings
 from app.main import configure_logging, create_app
+from app.serving import HTTP_PROTOCOL
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve akar-gate.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     settings = get_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+    common = {"host": args.host, "port": args.port, "log_level": settings.log_level}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), http=HTTP_PROTOCOL, **common)
+    else:
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            workers=args.workers,
+            http=HTTP_PROTOCOL,
+            **common,
+        )
 
 
 if __name__ == "__main__":

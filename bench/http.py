@@ -1,0 +1,208 @@
+"""HTTP benchmark with wrk: `python -m app --workers N` at several concurrencies.
+
+    .venv/bin/python -m bench.http [--workers 1 2] [--concurrency 1 8 32] [--duration 10]
+                                   [--runs 3]
+
+Needs `wrk` (Debian: apt-get install -y wrk). Each request POSTs /v1/screen with a different
+real title from ../shared/data (bench/rotate.lua walks them, each wrk thread from its own
+offset). For each worker count: seconds from start to /readyz answering 200, RSS per worker
+after load, then req/s, p50, p99 and errors per concurrency (medians over --runs runs of
+--duration seconds). wrk runs on the same 2 cores as the server. Prints a table and writes it,
+with the machine, to bench/results/http.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/http.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import REPO, RESULTS, load_average, machine, markdown_table, real_titles
+
+LUA = Path(__file__).resolve().parent / "rotate.lua"
+# wrk's socket errors, and "status": answers outside 2xx/3xx.
+ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        out += [int(c) for c in task.read_text().split()]
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """`python -m app --workers N` in its own session, stopped through its process group."""
+
+    def __init__(self, workers: int, port: int, log: Path) -> None:
+        self.workers, self.port = workers, port
+        env = os.environ | {"AKAR_LOG_LEVEL": "warning"}  # no access log line per request
+        self._log = log.open("w")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--workers", str(workers), "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Seconds from start until /readyz answers 200 (with N workers: N answers in a row
+        is not guaranteed to hit every worker, so the workers' RSS is checked separately)."""
+        url = f"http://127.0.0.1:{self.port}/readyz"
+        while time.perf_counter() - self.started < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - self.started
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("server not ready in time")
+
+    def worker_rss_mb(self) -> list[float]:
+        pids = [self.proc.pid] if self.workers == 1 else _children(self.proc.pid)
+        # With N workers the children include multiprocessing helpers; the workers are the
+        # ones that loaded the model, i.e. the large ones.
+        sizes = sorted((_rss_mb(p) for p in pids), reverse=True)
+        return sizes[: self.workers]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+def wrk(url: str, bodies: Path, concurrency: int, duration: int) -> dict[str, float]:
+    threads = min(concurrency, 2)
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{duration}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        str(bodies),
+        str(threads),
+    ]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--port", type=int, default=8731)
+    parser.add_argument("--out", type=Path, default=RESULTS / "http.md")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="akar-bench-"))
+    bodies = tmp / "bodies.jsonl"
+    with bodies.open("w", encoding="utf-8") as f:
+        for title in real_titles():
+            f.write(json.dumps({"title": title}, ensure_ascii=False) + "\n")
+
+    load_before = load_average()
+    rows: list[list[str]] = []
+    start_rows: list[list[str]] = []
+    for workers in args.workers:
+        server = Server(workers, args.port, tmp / f"server-{workers}.log")
+        try:
+            ready = server.wait_ready()
+            url = f"http://127.0.0.1:{args.port}"
+            time.sleep(0.5 * workers)  # let the other workers finish loading
+            wrk(url, bodies, 8, 2)  # warm-up, not reported
+            rss = server.worker_rss_mb()
+            start_rows.append(
+                [str(workers), f"{ready:.2f} s", " / ".join(f"{r:.0f} MB" for r in rss)]
+            )
+            for c in args.concurrency:
+                runs = [wrk(url, bodies, c, args.duration) for _ in range(args.runs)]
+                errors = sum(int(r[k]) for r in runs for k in ERROR_KINDS)
+                rps = statistics.median(r["rps"] for r in runs)
+                p50 = statistics.median(r["p50_us"] for r in runs) / 1000
+                p99 = statistics.median(r["p99_us"] for r in runs) / 1000
+                requests = sum(int(r["requests"]) for r in runs)
+                rows.append(
+                    [
+                        str(workers),
+                        str(c),
+                        f"{rps:,.0f}",
+                        f"{p50:.2f}",
+                        f"{p99:.2f}",
+                        f"{errors} / {requests:,}",
+                    ]
+                )
+                print(" | ".join(rows[-1]), file=sys.stderr)
+        finally:
+            server.stop()
+
+    table = markdown_table(
+        ["workers", "connections", "req/s", "p50 ms", "p99 ms", "errors / requests"], rows
+    )
+    start_table = markdown_table(["workers", "start to ready", "RSS per worker"], start_rows)
+    load_after = load_average()
+    command = "python -m bench.http " + " ".join(sys.argv[1:])
+    text = [
+        "# HTTP benchmark",
+        "",
+        f"Command: `{command.strip()}` (`python -m app --workers N`, POST /v1/screen, every "
+        f"request a different real title; {args.runs} runs of {args.duration:g} s per row, "
+        "medians; errors summed; wrk on the same machine).",
+        "",
+        *table,
+        "",
+        *start_table,
+        "",
+        *machine({"load average (1, 5, 15 min) before / after": f"{load_before} / {load_after}"}),
+        "",
+    ]
+    print("\n".join(table + [""] + start_table))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(text), encoding="utf-8")
+    shutil.rmtree(tmp)
+    print(f"written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""In-process benchmark: the compiled path against the plain scikit-learn pipeline, same run.
+
+    .venv/bin/python -m bench.inprocess [--runs 5] [--cpu N]
+
+Single-listing latency (p50, p99) of `Screener.screen([listing])` (model and policy) and of
+`ScreeningModel.predict` alone, and batch throughput (batches of 1,000) of `Screener.screen`,
+on one core (the process is pinned to it). Every call screens a different real title from
+../shared/data; both paths get the same titles. Each figure is the median over `--runs` runs.
+Prints a table and writes it, with the machine, to bench/results/inprocess.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/inprocess.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from threadpoolctl import threadpool_limits
+
+from app.schemas import Listing
+from app.screening.model import ScreeningModel
+from app.screening.policy import load_policy
+from app.screening.screener import Screener
+from app.screening.store import LoadedModel, load_model, resolve_model_dir
+from bench.common import REPO, RESULTS, load_average, machine, markdown_table, real_titles
+
+BATCH = 1000
+
+
+def _latencies(call: Callable[[list[Listing]], object], listings: Sequence[Listing]) -> list[int]:
+    out = []
+    clock = time.perf_counter_ns
+    for listing in listings:
+        one = [listing]
+        start = clock()
+        call(one)
+        out.append(clock() - start)
+    return out
+
+
+def _percentile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+def _throughput(call: Callable[[list[Listing]], object], batches: list[list[Listing]]) -> float:
+    start = time.perf_counter()
+    for batch in batches:
+        call(batch)
+    return sum(map(len, batches)) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--single", type=int, default=2000, help="calls per run, fast path")
+    parser.add_argument("--single-sklearn", type=int, default=300, help="calls per run")
+    parser.add_argument("--batches", type=int, default=5, help="batches per run, fast path")
+    parser.add_argument("--batches-sklearn", type=int, default=2, help="batches per run")
+    parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
+    parser.add_argument("--out", type=Path, default=RESULTS / "inprocess.md")
+    args = parser.parse_args()
+
+    os.sched_setaffinity(0, {args.cpu})
+    load_before = load_average()
+    loaded = load_model(resolve_model_dir(None, REPO / "models"))
+    policy = load_policy(None)
+    slow_model = ScreeningModel(loaded.model.pipelines, fast=False)
+    if loaded.model.compiled is None:
+        sys.exit("the compiled path is not active for this model (see the log): nothing to compare")
+    fast = Screener(loaded, policy)
+    pipelines, manifest, path = loaded.model.pipelines, loaded.manifest, loaded.path
+    slow = Screener(LoadedModel(slow_model, loaded.manifest, loaded.path), policy)
+
+    titles = real_titles()
+    per_run = args.single + args.batches * BATCH
+    if len(titles) < args.runs * per_run:
+        sys.exit(f"{len(titles)} distinct titles, {args.runs * per_run} needed: lower --runs")
+    listings = [Listing(title=t) for t in titles[: args.runs * per_run]]
+
+    # Warm caches and lazy imports on titles outside the measured ones.
+    warm = [Listing(title=t) for t in titles[-200:]]
+    for screener in (fast, slow):
+        _latencies(screener.screen, warm)
+        screener.screen(warm)
+
+    results: dict[str, list[float]] = {}
+
+    def record(name: str, value: float) -> None:
+        results.setdefault(name, []).append(value)
+
+    gc.collect()
+    with threadpool_limits(1):
+        for run in range(args.runs):
+            chunk = listings[run * per_run : (run + 1) * per_run]
+            single, rest = chunk[: args.single], chunk[args.single :]
+            batches = [rest[i : i + BATCH] for i in range(0, len(rest), BATCH)]
+            for label, screener, n_single, n_batches in (
+                ("sklearn", slow, args.single_sklearn, args.batches_sklearn),
+                ("fast", fast, args.single, args.batches),
+            ):
+                lat = _latencies(screener.screen, single[:n_single])
+                record(f"{label} screen p50", _percentile(lat, 0.50) / 1000)
+                record(f"{label} screen p99", _percentile(lat, 0.99) / 1000)
+                lat = _latencies(screener.loaded.model.predict, single[:n_single])
+                record(f"{label} predict p50", _percentile(lat, 0.50) / 1000)
+                record(f"{label} batch", _throughput(screener.screen, batches[:n_batches]))
+            # The compiled path remembers the n-grams of words it has seen: also measure it
+            # freshly loaded, on the titles scikit-learn saw, to show the cost of a cold cache.
+            cold = Screener(LoadedModel(ScreeningModel(pipelines), manifest, path), policy)
+            lat = _latencies(cold.screen, single[: args.single_sklearn])
+            record("cold screen p50", _percentile(lat, 0.50) / 1000)
+            record("cold screen p99", _percentile(lat, 0.99) / 1000)
+            print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
+
+    med = {k: statistics.median(v) for k, v in results.items()}
+    rows = []
+    for name, key, unit, lower_is_better in (
+        ("one listing, model + policy, p50", "screen p50", "µs", True),
+        ("one listing, model + policy, p99", "screen p99", "µs", True),
+        ("one listing, model only, p50", "predict p50", "µs", True),
+        ("batch of 1,000, model + policy", "batch", "listings/s", False),
+    ):
+        s, f = med[f"sklearn {key}"], med[f"fast {key}"]
+        ratio = s / f if lower_is_better else f / s
+        rows.append([name, f"{s:,.0f} {unit}", f"{f:,.0f} {unit}", f"{ratio:.1f}x"])
+    for name, key in (
+        ("one listing, model + policy, p50, empty word cache", "screen p50"),
+        ("one listing, model + policy, p99, empty word cache", "screen p99"),
+    ):
+        s, f = med[f"sklearn {key}"], med[f"cold {key}"]
+        rows.append([name, f"{s:,.0f} µs", f"{f:,.0f} µs", f"{s / f:.1f}x"])
+    table = markdown_table(["measure", "scikit-learn pipeline", "compiled path", "speed-up"], rows)
+    load_after = load_average()
+    command = "python -m bench.inprocess " + " ".join(sys.argv[1:])
+    text = [
+        "# In-process benchmark",
+        "",
+        f"Command: `{command.strip()}` (model `{loaded.version}`, {args.runs} runs, "
+        f"medians; per run {args.single_sklearn} / {args.single} single calls and "
+        f"{args.batches_sklearn} / {args.batches} batches of {BATCH} for scikit-learn / "
+        "compiled; every call a different real title).",
+        "",
+        *table,
+        "",
+        *machine(
+            {
+                "pinned to cpu": str(args.cpu),
+                "load average (1, 5, 15 min) before / after": f"{load_before} / {load_after}",
+            }
+        ),
+        "",
+    ]
+    print("\n".join(table))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(text), encoding="utf-8")
+    print(f"written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

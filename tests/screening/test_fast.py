@@ -1,0 +1,219 @@
+"""The compiled path reproduces the scikit-learn Pipelines: probabilities, features, evidence."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.pipeline import Pipeline
+
+from app.screening.fast import CompiledModel, CompiledPipeline, UnsupportedPipeline
+from app.screening.model import ScreeningModel
+from app.screening.store import resolve_model_dir
+from tests.conftest import REPO, TINY_EXAMPLES
+from training.data import (
+    SHARED_DATA,
+    SOURCES,
+    load_hand_labels,
+    load_source,
+    split_off_hand_checked,
+)
+from training.pipeline import Params, build_pipelines
+
+TOLERANCE = 1e-6
+
+ODD_LISTINGS: list[dict[str, Any]] = [
+    {"title": "Kemeja Batik Pria Lengan Panjang", "category": "fashion/pria/kemeja"},
+    {"title": "1mp0rt  k o r e a\tsnack   pedasss", "brand": "Ѕamyang"},
+    {"title": "Earphone Bluetooth IMPORT made in china", "description": "ready stok " * 80},
+    {"title": "keripik tempe &amp; sambal\u200b bawang", "category": "Makanan > Snack"},
+    {"title": "ΟΔΟΣ ΣΑΣ ÉTÉ Straße İstanbul ǅ"},
+    {"title": "!!!"},
+    {"title": ""},
+]
+
+
+def _hand_checked_listings() -> list[dict[str, str]]:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is not here")
+    labels = load_hand_labels()
+    if not labels:
+        pytest.skip("no hand-checked validation labels")
+    examples = [e for name in SOURCES for e in load_source(name)]
+    _, checked = split_off_hand_checked(examples, labels)
+    assert len(checked) == len(labels)
+    # With and without category: the cluster model reads it, the origin model does not.
+    return [e.listing() for e in checked] + [e.listing(with_category=False) for e in checked]
+
+
+@pytest.fixture(scope="module")
+def default_pipelines() -> dict[str, Pipeline]:
+    pipelines: dict[str, Pipeline] = joblib.load(
+        resolve_model_dir(None, REPO / "models") / "model.joblib"
+    )
+    return pipelines
+
+
+@pytest.fixture(scope="module")
+def tiny_pipelines(tiny_model_dir: Path) -> dict[str, Pipeline]:
+    pipelines: dict[str, Pipeline] = joblib.load(tiny_model_dir / "model.joblib")
+    return pipelines
+
+
+def _tiny_listings() -> list[dict[str, Any]]:
+    return [{"title": t} for t, _, _ in TINY_EXAMPLES] + ODD_LISTINGS
+
+
+def assert_reproduces(pipelines: dict[str, Pipeline], listings: list[dict[str, Any]]) -> None:
+    """Compiled against scikit-learn, batched and one listing at a time."""
+    fast = ScreeningModel(pipelines)
+    slow = ScreeningModel(pipelines, fast=False)
+    assert fast.compiled is not None
+    expected_cluster = pipelines["cluster"].predict_proba(listings)
+    expected_import = pipelines["origin"].predict_proba(listings)[:, 1]
+    reference = slow.predict(listings)
+
+    batch = fast.predict(listings)
+    assert np.abs(batch.cluster_proba - expected_cluster).max() <= TOLERANCE
+    assert np.abs(batch.import_proba - expected_import).max() <= TOLERANCE
+    assert batch.cluster_terms == reference.cluster_terms
+    assert batch.origin_terms == reference.origin_terms
+
+    for i, listing in enumerate(listings):
+        one = fast.predict([listing])
+        assert np.abs(one.cluster_proba[0] - expected_cluster[i]).max() <= TOLERANCE
+        assert abs(one.import_proba[0] - expected_import[i]) <= TOLERANCE
+        assert one.cluster_terms == [reference.cluster_terms[i]]
+        assert one.origin_terms == [reference.origin_terms[i]]
+
+
+def assert_same_features(pipelines: dict[str, Pipeline], listings: list[dict[str, Any]]) -> None:
+    rows = CompiledModel(pipelines).rows(listings)
+    for name, pipeline in pipelines.items():
+        expected = pipeline[:-1].transform(listings).tocsr()
+        actual = rows[name].to_csr()
+        actual.sort_indices()
+        assert actual.shape == expected.shape
+        assert np.array_equal(actual.indptr, expected.indptr)
+        assert np.array_equal(actual.indices, expected.indices)
+        assert np.abs(actual.data - expected.data).max(initial=0.0) <= 1e-12
+
+
+def test_compiled_model_matches_sklearn_on_every_hand_checked_listing(
+    default_pipelines: dict[str, Pipeline],
+) -> None:
+    assert_reproduces(default_pipelines, _hand_checked_listings())
+
+
+def test_compiled_features_match_sklearn_on_every_hand_checked_listing(
+    default_pipelines: dict[str, Pipeline],
+) -> None:
+    assert_same_features(default_pipelines, _hand_checked_listings())
+
+
+def test_compiled_default_model_matches_sklearn_on_odd_listings(
+    default_pipelines: dict[str, Pipeline],
+) -> None:
+    assert_reproduces(default_pipelines, ODD_LISTINGS)
+    assert_same_features(default_pipelines, ODD_LISTINGS)
+
+
+def test_compiled_tiny_model_matches_sklearn(tiny_pipelines: dict[str, Pipeline]) -> None:
+    assert_reproduces(tiny_pipelines, _tiny_listings())
+    assert_same_features(tiny_pipelines, _tiny_listings())
+
+
+def test_compiled_model_follows_rescaled_coefficients(tiny_pipelines: dict[str, Pipeline]) -> None:
+    pipelines = copy.deepcopy(tiny_pipelines)
+    for pipeline in pipelines.values():
+        clf = pipeline[-1]
+        clf.coef_ = clf.coef_ * 0.37
+        clf.intercept_ = clf.intercept_ - 0.5
+    assert_reproduces(pipelines, _tiny_listings())
+
+
+def test_an_empty_batch_gives_empty_predictions(tiny_pipelines: dict[str, Pipeline]) -> None:
+    preds = ScreeningModel(tiny_pipelines).predict([])
+    assert preds.cluster_proba.shape == (0, 4)
+    assert preds.import_proba.shape == (0,)
+    assert preds.cluster_terms == [] and preds.origin_terms == []
+
+
+def _tiny_fitted(**change: Any) -> dict[str, Pipeline]:
+    pipelines = build_pipelines(Params(word_max_features=500, char_max_features=2000))
+    for pipeline in pipelines.values():
+        pipeline.set_params(**change)
+    listings = [{"title": t} for t, _, _ in TINY_EXAMPLES]
+    pipelines["cluster"].fit(listings, [c for _, c, _ in TINY_EXAMPLES])
+    pipelines["origin"].fit(listings, [o for _, _, o in TINY_EXAMPLES])
+    return pipelines
+
+
+def test_an_unsupported_setting_falls_back_to_sklearn() -> None:
+    pipelines = _tiny_fitted(features__chars__norm="l1")
+    with pytest.raises(UnsupportedPipeline, match="norm='l1'"):
+        CompiledPipeline(pipelines["cluster"])
+    model = ScreeningModel(pipelines)
+    assert model.compiled is None
+    expected = pipelines["cluster"].predict_proba(_tiny_listings())
+    assert np.abs(model.predict(_tiny_listings()).cluster_proba - expected).max() == 0.0
+
+
+def test_an_unexpected_step_falls_back_to_sklearn() -> None:
+    pipelines = _tiny_fitted(features__words=CountVectorizer())
+    with pytest.raises(UnsupportedPipeline, match="CountVectorizer"):
+        CompiledPipeline(pipelines["origin"])
+    assert ScreeningModel(pipelines).compiled is None
+
+
+def test_supported_settings_other_than_ours_are_reproduced() -> None:
+    pipelines = _tiny_fitted(
+        features__words__sublinear_tf=False,
+        features__words__binary=True,
+        features__chars__use_idf=False,
+        features__chars__norm=None,
+        features__chars__analyzer="char",
+    )
+    assert_reproduces(pipelines, _tiny_listings())
+    assert_same_features(pipelines, _tiny_listings())
+
+
+# Letters of the tiny vocabulary, odd whitespace and case-changing letters, and anything else.
+_CHARS = st.one_of(
+    st.sampled_from(list("abcdeijkmnoprstu KBTΣΑİǅ\t\n\r\x0b\x0c\x1c\u00a0\u2003\u3000.-")),
+    st.characters(codec="utf-8"),
+)
+
+
+@functools.cache
+def _tiny_compiled() -> CompiledModel:
+    return CompiledModel(_tiny_fitted())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_CHARS, max_size=60),
+        # Few letters: many words share prefixes and repeat, as the word cache sees them.
+        st.text(alphabet=st.sampled_from(list("kemjab \t")), max_size=60),
+    )
+)
+def test_char_ngrams_counted_per_word_equal_the_analyzer_on_the_whole_text(
+    text: str,
+) -> None:
+    analyzer = _tiny_compiled().pipelines["cluster"].blocks[1].analyzer
+    assert analyzer.per_word
+    ids, counts = analyzer.count(text)
+    got = {i: c for i, c in zip(ids, counts, strict=True) if i >= 0}
+    whole = Counter(analyzer.analyze(text))
+    expected = {analyzer.term_ids[t]: c for t, c in whole.items() if t in analyzer.term_ids}
+    assert got == expected
