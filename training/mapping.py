@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.text import FOREIGN_COUNTRY, MATERIAL_WORDS, normalize
+from app.screening.text import FOREIGN_COUNTRY, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 
@@ -143,9 +143,6 @@ _NOT_ORIGIN_BEFORE = re.compile(
     r"\b(kualitas|quality|grade|setara|ala|like|mirip|standar|standard|kw|seperti|rasa|model|"
     r"style|gaya)\W+(\w+\W+)?$"
 )
-# An imported material or part in a product made here ("bahan katun toyobo import",
-# "kancing import") is not the product's origin; the material word may stand a few words back.
-_MATERIAL_BEFORE = re.compile(r"\b" + MATERIAL_WORDS + r"\W+(\w+\W+){0,3}$")
 _NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
 _ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")
@@ -158,19 +155,12 @@ def title_import_evidence(title: str) -> list[str]:
     found = []
     for m in _IMPORT_WORD.finditer(text):
         before, after = text[: m.start()], text[m.end() :]
-        if not (
-            _NOT_ORIGIN_BEFORE.search(before)
-            or _MATERIAL_BEFORE.search(before)
-            or _NOT_ORIGIN_AFTER.search(after)
-        ):
+        if not (_NOT_ORIGIN_BEFORE.search(before) or _NOT_ORIGIN_AFTER.search(after)):
             found.append(m.group(0))
     for pattern in (_MADE_IN, _INTL):
         found.extend(m.group(0) for m in pattern.finditer(text))
-    for m in _ORI_COUNTRY.finditer(text):
-        if not re.search(
-            r"\b(bahan|material|kain|benang|toyobo)\b", text[max(0, m.start() - 40) : m.start()]
-        ):
-            found.append(m.group(0))
+    # A material's claim ("bahan toyobo original japan") was already rewritten by `normalize`.
+    found.extend(m.group(0) for m in _ORI_COUNTRY.finditer(text))
     return found
 
 

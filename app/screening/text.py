@@ -89,7 +89,7 @@ _MADE_IN = re.compile(
 # Jepang", "made in China"). Marked with one token whose weight the model learns; material
 # context ("bahan wol ori korea") stays in the text for the model to weigh against it.
 _ORIGIN_CLAIM = re.compile(
-    r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor\w*)\s+"
+    r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor|import|imported)\s+"
     + FOREIGN_COUNTRY
     + r"\b"
 )
@@ -98,10 +98,10 @@ ORIGIN_CLAIM_TOKEN = "foreign_origin_claim"
 # say the material is imported, not the product (TAXONOMY: not import evidence).
 MATERIAL_WORDS = (
     r"(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
-    r"zipper|sleting|rayon|sutra|silk|wol|wool|denim|payet|renda|brokat)"
+    r"zipper|sleting|rayon|sutra|silk|wol|wool)"
 )
 _MATERIAL_CLAIM = re.compile(
-    r"\b" + MATERIAL_WORDS + r"\W+(?:\w+\W+){0,3}?(?:impor\w*|ori|original|asli|made in)\b"
+    r"(\b" + MATERIAL_WORDS + r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
 )
 MATERIAL_CLAIM_TOKEN = "imported_material"
 _SPACE = re.compile(r"\s+")
@@ -135,9 +135,10 @@ def normalize(text: str) -> str:
     if extra:
         text = f"{text} {' '.join(extra)}"
     text = _MADE_IN.sub("made in ", _L_FOR_I.sub("i", text))
-    if _MATERIAL_CLAIM.search(text):
-        text = f"{text} {MATERIAL_CLAIM_TOKEN}"
-    elif _ORIGIN_CLAIM.search(text):
+    # The material's claim word is replaced, so the word "import" there does not count as
+    # the product's evidence; the token lets the model learn what such titles are.
+    text = _MATERIAL_CLAIM.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
+    if _ORIGIN_CLAIM.search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     return _SPACE.sub(" ", text).strip()
 
