@@ -10,10 +10,17 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
+from fastapi import FastAPI
 
 from app.config import get_settings
 from app.main import configure_logging, create_app
 from app.serving import HTTP_PROTOCOL
+
+
+def worker_app() -> FastAPI:
+    """What each worker process builds (uvicorn imports this by name): JSON logs, then the app."""
+    configure_logging(get_settings().log_level)
+    return create_app()
 
 
 def main() -> None:
@@ -26,12 +33,18 @@ def main() -> None:
         parser.error("--workers must be at least 1")
     settings = get_settings()
     configure_logging(settings.log_level)
-    common = {"host": args.host, "port": args.port, "log_level": settings.log_level}
+    # Our access middleware writes one JSON line per request; uvicorn's own line would repeat it.
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+    }
     if args.workers == 1:
         uvicorn.run(create_app(settings), http=HTTP_PROTOCOL, **common)
     else:
         uvicorn.run(
-            "app.main:create_app",
+            "app.__main__:worker_app",
             factory=True,
             workers=args.workers,
             http=HTTP_PROTOCOL,

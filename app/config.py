@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
 
 
 class Settings(BaseSettings):
@@ -25,7 +28,40 @@ class Settings(BaseSettings):
         "the process stays up with /readyz answering 503 and the reason.",
     )
     max_body_bytes: int = Field(1_048_576, gt=0, description="Larger request bodies get 413.")
+    max_json_depth: int = Field(
+        32, gt=1, description="Request JSON nested deeper than this gets 400 (before parsing)."
+    )
+    api_key_sha256: list[Annotated[str, Field(pattern=SHA256_HEX)]] = Field(
+        default_factory=list,
+        description="SHA-256 (hex) of the API keys allowed to screen, as a JSON list; empty: "
+        "screening needs no key. Keys are sent as 'Authorization: Bearer <key>'.",
+    )
+    admin_key_sha256: list[Annotated[str, Field(pattern=SHA256_HEX)]] = Field(
+        default_factory=list,
+        description="SHA-256 (hex) of the keys with admin scope (reload); they may also screen. "
+        "Empty: the admin endpoints refuse every request.",
+    )
+    shutdown_drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=120,
+        description="On SIGTERM, answer /readyz with 503 for this long before the server stops "
+        "accepting connections, so load balancers take the instance out first.",
+    )
     log_level: str = "info"
+    log_listing_text: bool = Field(
+        False,
+        description="Debugging only: put the screened titles in the per-request log line. "
+        "Off, logs carry no listing text.",
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        None,
+        # prometheus-client's own variable (it reads it at import to choose its value store),
+        # so it has no AKAR_ prefix.
+        validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR"),
+        description="Set: metrics in multiprocess mode, shared by all workers through files "
+        "in this folder (empty it before the server starts). Unset: one process's metrics.",
+    )
 
 
 @lru_cache

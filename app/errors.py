@@ -16,6 +16,7 @@ class AkarError(Exception):
 
     status_code = 500
     code = "INTERNAL_ERROR"
+    headers: dict[str, str] | None = None
 
 
 class ModelStoreError(AkarError):
@@ -37,13 +38,53 @@ class NotReadyError(AkarError):
     code = "NOT_READY"
 
 
-class PayloadTooLargeError(AkarError):
-    status_code = 413
-    code = "PAYLOAD_TOO_LARGE"
+class UnauthorizedError(AkarError):
+    """No API key was presented where one is required."""
+
+    status_code = 401
+    code = "UNAUTHORIZED"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class ForbiddenError(AkarError):
+    """The presented key is unknown or lacks the scope."""
+
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class ReloadError(AkarError):
+    """A reload failed; the previous model and policy keep serving."""
+
+    status_code = 500
+    code = "RELOAD_FAILED"
+
+
+class ModelNotFoundError(AkarError):
+    """An Open Inference Protocol (v2) request names a model this server does not serve."""
+
+    status_code = 404
+    code = "MODEL_NOT_FOUND"
+
+
+class BadInferenceRequestError(AkarError):
+    """A v2 inference request whose tensors this model cannot take (names, types, shapes)."""
+
+    status_code = 400
+    code = "BAD_INFERENCE_REQUEST"
+
+
+V2_PREFIX = "/v2"
+
+
+def speaks_v2(path: str) -> bool:
+    """Under /v2 errors take the Open Inference Protocol's shape, `{"error": "..."}`."""
+    return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as JSON `{"code", "detail"}`; client input never becomes a 500."""
+    """Every error leaves as JSON `{"code", "detail"}` (under /v2 as `{"error"}`, the
+    protocol's shape); client input never becomes a 500."""
     from fastapi import Request
     from fastapi.encoders import jsonable_encoder
     from fastapi.exceptions import RequestValidationError
@@ -54,11 +95,19 @@ def register_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, AkarError)
         if exc.status_code >= 500:
             logger.error("request failed: %s: %s", exc.code, exc)
-        return JSONResponse({"code": exc.code, "detail": str(exc)}, status_code=exc.status_code)
+        if speaks_v2(request.url.path):
+            body = {"error": str(exc)}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            {"code": exc.code, "detail": str(exc)}, status_code=exc.status_code, headers=exc.headers
+        )
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        if speaks_v2(request.url.path):
+            where = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+            return JSONResponse({"error": f"invalid inference request: {where}"}, status_code=400)
         return JSONResponse(
             {"code": "VALIDATION_ERROR", "detail": jsonable_encoder(errors)}, status_code=422
         )
@@ -66,6 +115,12 @@ def register_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        if speaks_v2(request.url.path):
+            return JSONResponse(
+                {"error": str(exc.detail)},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
         return JSONResponse(
             {"code": code, "detail": exc.detail},
             status_code=exc.status_code,

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI
 
 from app.config import Settings, get_settings
 from app.errors import AkarError, register_error_handlers
-from app.middleware import BodySizeLimit
-from app.routes import health, metadata, screen
+from app.middleware import RequestLimits
+from app.observability.access import AccessLog
+from app.observability.logs import JsonFormatter
+from app.observability.metrics import Metrics
+from app.routes import admin, health, metadata, screen, v2
+from app.routes import metrics as metrics_route
 from app.state import ServiceState
+
+logger = logging.getLogger("akar_gate")
 
 DESCRIPTION = """
 Screens marketplace listings for the AKAR import policy (Gerakan AKAR Indonesia, 2021):
@@ -22,31 +33,132 @@ predicts the listing's **cluster** (textile_fashion, culinary, handicraft, other
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def fresh_settings() -> Settings:
+    """Settings read again from the environment (for reloads: rotated keys, a new model)."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def _reload_on_sighup(state: ServiceState) -> None:
+    def reload_logged() -> None:
+        try:
+            state.reload()
+        except AkarError:
+            pass  # logged by reload; the old model serves on
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_logged))
+    except (NotImplementedError, RuntimeError, ValueError):
+        # Not the main thread (e.g. a test client): reload over HTTP only.
+        logger.debug("SIGHUP reload not available in this thread")
+
+
+def _drain_on_sigterm(state: ServiceState, seconds: float) -> None:
+    """On SIGTERM: readiness 503 at once, and only after `seconds` hand the signal to the
+    server (uvicorn), which then stops accepting, finishes in-flight requests and exits 0."""
+    try:
+        server_handler = signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        return
+    if not callable(server_handler):
+        return
+
+    # uvicorn's handler is its Server's `handle_exit`; it records the signal and raises it
+    # again after shutdown, so the process would die of SIGTERM. Asking the server to exit
+    # through `should_exit` (its documented stop flag) shuts down the same way and exits 0.
+    server = getattr(server_handler, "__self__", None)
+
+    def stop(sig: int, frame: FrameType | None) -> None:
+        if server is not None and hasattr(server, "should_exit"):
+            server.should_exit = True
+        else:
+            server_handler(sig, frame)
+
+    def on_sigterm(sig: int, frame: FrameType | None) -> None:
+        state.shutting_down.set()
+        logger.info("SIGTERM: not ready; stopping in %.1f s", seconds)
+        timer = threading.Timer(seconds, stop, args=(sig, frame))
+        timer.daemon = True
+        timer.start()
+
+    try:
+        signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:
+        pass  # not the main thread (e.g. a test client): nothing to drain
+
+
+def _document_optional_auth(app: FastAPI) -> None:
+    """Without API keys, screening needs none: the schema says so ('security: [{}, ...]'),
+    so clients and fuzzers are not told a header is required when it is not."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path, operations in schema.get("paths", {}).items():
+                if path.startswith("/v1/admin"):
+                    continue
+                for operation in operations.values():
+                    if "security" in operation:
+                        operation["security"] = [{}, *operation["security"]]
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(
+    settings: Settings | None = None, settings_source: Callable[[], Settings] | None = None
+) -> FastAPI:
+    """`settings_source` is asked again on every reload; by default a fixed `settings` object,
+    or, without one, the environment re-read."""
+    if settings is None:
+        source = settings_source or fresh_settings
+        settings = source()
+    else:
+        fixed = settings
+        source = settings_source or (lambda: fixed)
+    metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = ServiceState()
+        state = ServiceState(settings_source=source, listener=metrics)
         app.state.service = state
         try:
-            state.load(settings)
+            state.load()
         except AkarError:
             if settings.require_model:
                 raise
+        _reload_on_sighup(state)
+        _drain_on_sigterm(state, settings.shutdown_drain_seconds)
         yield
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
         state.screener = None
+        metrics.close()
 
     app = FastAPI(title="akar-gate", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+    )
+    # Added last, so outermost: it times, counts and logs every request, refused ones too.
+    app.add_middleware(AccessLog, metrics=metrics, log_listing_text=settings.log_listing_text)
+    app.state.metrics = metrics
     register_error_handlers(app)
     app.include_router(health.router)
     app.include_router(screen.router)
     app.include_router(metadata.router)
+    app.include_router(admin.router)
+    app.include_router(v2.router)
+    app.include_router(metrics_route.router)
+    if not settings.api_key_sha256:
+        _document_optional_auth(app)
     return app
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=level.upper(), handlers=[handler])

@@ -39,8 +39,9 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 
 
 class _Input(BaseModel):
-    # Unknown fields are ignored so marketplaces can send their listing objects as they are.
-    model_config = ConfigDict(extra="ignore")
+    # Unknown fields are ignored so marketplaces can send their listing objects as they are;
+    # known ones are strict (no "1" for a number, no 0 for a boolean): the schema tells the truth.
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class Price(_Input):
@@ -73,6 +74,7 @@ class Listing(_Input):
 
     model_config = ConfigDict(
         extra="ignore",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -121,8 +123,12 @@ class ScreenResult(BaseModel):
     shadow_decision: Decision | None = Field(
         description="In shadow mode: what enforce mode would have decided; null in enforce mode."
     )
-    cluster: ClusterResult
-    origin: OriginResult
+    cluster: ClusterResult | None = Field(
+        description="Null only when the model failed (reason MODEL_ERROR, decision review)."
+    )
+    origin: OriginResult | None = Field(
+        description="Null only when the model failed (reason MODEL_ERROR, decision review)."
+    )
     reasons: list[str]
     model_version: str
     policy_version: str

@@ -1,45 +1,112 @@
-"""What the service holds while it runs: the active screener, or why there is none."""
+"""What the service holds while it runs: the active screener and keys, or why there is none.
+
+A reload builds the new screener beside the old one (verified, self-checked) and swaps one
+reference: a request that already took the old screener finishes on it.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from app.config import Settings
-from app.errors import AkarError, NotReadyError
+from app.errors import AkarError, NotReadyError, ReloadError
 from app.screening.policy import load_policy
 from app.screening.screener import Screener
 from app.screening.store import load_model, resolve_model_dir
+from app.security import KeyRing
 
 logger = logging.getLogger("akar_gate")
 
 
+def _build(settings: Settings) -> tuple[Screener, KeyRing]:
+    model_dir = resolve_model_dir(settings.model_dir, settings.models_root)
+    loaded = load_model(model_dir)
+    policy = load_policy(settings.policy_path)
+    keys = KeyRing(settings.api_key_sha256, settings.admin_key_sha256)
+    return Screener(loaded, policy), keys
+
+
+class LoadListener(Protocol):
+    """Told about every load and reload (the metrics implement it)."""
+
+    def record_model_load(
+        self, model_version: str, policy_version: str, policy_mode: str
+    ) -> None: ...
+
+    def record_model_load_failure(self) -> None: ...
+
+
 @dataclass
 class ServiceState:
+    settings_source: Callable[[], Settings]
+    listener: LoadListener | None = None
     screener: Screener | None = None
+    keys: KeyRing = field(default_factory=lambda: KeyRing((), ()))
     not_ready_reason: str | None = "starting"
+    # Set on SIGTERM: readiness turns 503 while the server drains.
+    shutting_down: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def load(self, settings: Settings) -> None:
-        """Loads model and policy (verified, self-checked); on failure records the reason."""
+    def load(self) -> None:
+        """First load at start-up; on failure records the reason and raises."""
+        settings = self.settings_source()
+        self.keys = KeyRing(settings.api_key_sha256, settings.admin_key_sha256)
         try:
-            model_dir = resolve_model_dir(settings.model_dir, settings.models_root)
-            loaded = load_model(model_dir)
-            policy = load_policy(settings.policy_path)
+            self.screener, self.keys = _build(settings)
         except AkarError as exc:
             self.not_ready_reason = f"{exc.code}: {exc}"
             logger.error("model or policy not loaded: %s", self.not_ready_reason)
+            self._loaded(None)
             raise
-        self.screener = Screener(loaded, policy)
         self.not_ready_reason = None
+        self._loaded(self.screener)
+
+    def reload(self) -> Screener:
+        """Re-reads settings, loads model and policy beside the old, then swaps. On failure
+        the old screener keeps serving and ReloadError says why."""
+        with self._lock:
+            try:
+                screener, keys = _build(self.settings_source())
+            except AkarError as exc:
+                serving = self.screener.model_version if self.screener else "nothing"
+                logger.error("reload failed, still serving %s: %s: %s", serving, exc.code, exc)
+                self._loaded(None)
+                raise ReloadError(f"{exc.code}: {exc} (still serving {serving})") from exc
+            self.screener, self.keys = screener, keys
+            self.not_ready_reason = None
+            self._loaded(screener)
+            return screener
+
+    def _loaded(self, screener: Screener | None) -> None:
+        """Logs and tells the listener what now serves (None: a load failed)."""
+        if screener is None:
+            if self.listener is not None:
+                self.listener.record_model_load_failure()
+            return
+        p = screener.policy
         logger.info(
             "serving model %s (%s) with policy %s (%s)",
-            loaded.version,
-            model_dir,
-            policy.version,
-            policy.mode,
+            screener.model_version,
+            screener.loaded.path,
+            p.version,
+            p.mode,
         )
+        if self.listener is not None:
+            self.listener.record_model_load(screener.model_version, p.version, p.mode)
+
+    @property
+    def ready_reason(self) -> str | None:
+        """None when ready; otherwise why not."""
+        if self.shutting_down.is_set():
+            return "shutting down"
+        return None if self.screener is not None else self.not_ready_reason
 
     def require(self) -> Screener:
-        if self.screener is None:
+        screener = self.screener
+        if screener is None:
             raise NotReadyError(f"no model is loaded: {self.not_ready_reason}")
-        return self.screener
+        return screener

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import platform
 import random
+import signal
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,3 +73,68 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return out
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        out += [int(c) for c in task.read_text().split()]
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    """`python -m app --workers N` in its own session, stopped through its process group."""
+
+    def __init__(self, workers: int, port: int, log: Path) -> None:
+        self.workers, self.port = workers, port
+        env = os.environ | {"AKAR_LOG_LEVEL": "warning"}  # no access log line per request
+        self._log = log.open("w")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "--workers", str(workers), "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        """Seconds from start until /readyz answers 200 (with N workers: N answers in a row
+        is not guaranteed to hit every worker, so the workers' RSS is checked separately)."""
+        url = f"http://127.0.0.1:{self.port}/readyz"
+        while time.perf_counter() - self.started < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - self.started
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("server not ready in time")
+
+    def worker_rss_mb(self) -> list[float]:
+        pids = [self.proc.pid] if self.workers == 1 else _children(self.proc.pid)
+        # With N workers the children include multiprocessing helpers; the workers are the
+        # ones that loaded the model, i.e. the large ones.
+        sizes = sorted((_rss_mb(p) for p in pids), reverse=True)
+        return sizes[: self.workers]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()

@@ -19,12 +19,14 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
 def readyz(state: StateDep) -> JSONResponse | Readiness:
-    """200 once a model and policy are loaded and the model passed its self-check; else 503."""
-    if state.screener is None:
-        body = Readiness(status="not_ready", reason=state.not_ready_reason)
+    """200 once a model and policy are loaded and the model passed its self-check; else 503
+    (also while shutting down, so load balancers stop sending first)."""
+    reason, screener = state.ready_reason, state.screener
+    if reason is not None or screener is None:
+        body = Readiness(status="not_ready", reason=reason)
         return JSONResponse(body.model_dump(), status_code=503)
     return Readiness(
         status="ready",
-        model_version=state.screener.model_version,
-        policy_version=state.screener.policy.version,
+        model_version=screener.model_version,
+        policy_version=screener.policy.version,
     )

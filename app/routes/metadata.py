@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from app.deps import ScreenerDep
+from app.deps import ScreenerDep, require_api_key
 from app.schemas import ModelInfo
 from app.screening.policy import Policy
 
-router = APIRouter(prefix="/v1", tags=["metadata"])
+router = APIRouter(prefix="/v1", tags=["metadata"], dependencies=[Depends(require_api_key)])
 
 
 @router.get("/model")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +11,8 @@ from app.schemas import ClusterResult, Listing, OriginResult, ScreenResult
 from app.screening.countries import DOMESTIC
 from app.screening.policy import Policy
 from app.screening.store import LoadedModel
+
+logger = logging.getLogger("akar_gate")
 
 
 def structured_origin_evidence(listing: Listing) -> list[str]:
@@ -40,9 +43,24 @@ class Screener:
     def model_version(self) -> str:
         return self.loaded.version
 
+    def _model_error(self, listing: Listing) -> ScreenResult:
+        decision, shadow, reasons = "review", None, ["MODEL_ERROR"]
+        if self.policy.mode == "shadow":
+            decision, shadow, reasons = "allow", "review", ["SHADOW_MODE", "MODEL_ERROR"]
+        return ScreenResult(
+            listing_id=listing.listing_id, decision=decision, shadow_decision=shadow,
+            cluster=None, origin=None, reasons=reasons, model_version=self.loaded.version,
+            policy_version=self.policy.version,
+        )
+
     def screen(self, listings: Sequence[Listing]) -> list[ScreenResult]:
         model = self.loaded.model
-        preds = model.predict(listings)
+        try:
+            preds = model.predict(listings)
+        except Exception:
+            # Fail safe, never open: an internal error sends the listings to people.
+            logger.exception("model error on %d listing(s); answering review", len(listings))
+            return [self._model_error(listing) for listing in listings]
         labels = model.cluster_labels
         p_protected = preds.cluster_proba[:, self._protected].sum(axis=1)
         results = []

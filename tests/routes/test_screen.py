@@ -65,6 +65,10 @@ def _error_locs(r: Any) -> list[list[Any]]:
         ({"title": "x", "ship_from": {"country": "zz"}}, ["body", "ship_from", "country"]),
         ({"title": "x", "origin_country": 7}, ["body", "origin_country"]),
         ({"title": "x", "ship_from": "CN"}, ["body", "ship_from"]),
+        # Strict types: the schema tells the truth.
+        ({"title": "x", "price": {"amount": "10"}}, ["body", "price", "amount"]),
+        ({"title": "x", "seller": {"cross_border": 0}}, ["body", "seller", "cross_border"]),
+        ({"title": "x", "listing_id": 12}, ["body", "listing_id"]),
     ],
 )
 def test_screen_rejects_bad_input_naming_the_field(

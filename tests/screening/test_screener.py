@@ -82,3 +82,31 @@ def test_scores_are_probabilities_over_all_four_clusters(screener: Screener) -> 
     assert set(result.cluster.scores) == {"textile_fashion", "culinary", "handicraft", "other"}
     assert sum(result.cluster.scores.values()) == pytest.approx(1.0, abs=1e-5)
     assert result.cluster.confidence == max(result.cluster.scores.values())
+
+
+def test_a_model_error_fails_safe_to_review(
+    screener: Screener, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(listings: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(screener.loaded.model, "predict", broken)
+    results = screener.screen([listing(listing_id="a"), listing(listing_id="b")])
+    assert [(r.listing_id, r.decision, r.reasons) for r in results] == [
+        ("a", "review", ["MODEL_ERROR"]), ("b", "review", ["MODEL_ERROR"])]
+    assert results[0].cluster is None and results[0].origin is None
+    assert "model error on 2 listing(s)" in caplog.text
+
+
+def test_a_model_error_in_shadow_mode_allows_and_reports_review(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shadow = Screener(load_model(tiny_model_dir), Policy(version="p1", mode="shadow"))
+
+    def broken(listings: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(shadow.loaded.model, "predict", broken)
+    result = shadow.screen([listing()])[0]
+    assert (result.decision, result.shadow_decision) == ("allow", "review")
+    assert result.reasons == ["SHADOW_MODE", "MODEL_ERROR"]

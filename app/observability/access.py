@@ -1,0 +1,125 @@
+"""Pure ASGI middleware: request id, request metrics and one JSON log line per request.
+
+The routes add what they screened to the request's `RequestRecord`, reached through a
+context variable (FastAPI copies the context into the thread pool where `def` routes run,
+and the record is shared, not copied).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.observability.logs import configure_access_logger
+from app.observability.metrics import Metrics
+
+REQUEST_ID_HEADER = "x-request-id"
+# An incoming id is kept only if it is short and plain: it goes into logs and headers.
+_VALID_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+UNMATCHED_ROUTE = "unmatched"
+
+
+@dataclass
+class RequestRecord:
+    """What one request screened, for its log line."""
+
+    request_id: str
+    listings: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    shadow_decisions: Counter[str] = field(default_factory=Counter)
+    model_version: str | None = None
+    policy_version: str | None = None
+    titles: list[str] = field(default_factory=list)
+
+
+current_request: ContextVar[RequestRecord | None] = ContextVar("current_request", default=None)
+
+
+def request_id_from(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain token, else a new uuid4 (hex)."""
+    name: bytes
+    value: bytes
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER.encode():
+            incoming = value.decode("latin-1")
+            if _VALID_ID.fullmatch(incoming):
+                return incoming
+            break
+    return uuid.uuid4().hex
+
+
+def route_template(scope: Scope) -> str:
+    """`/v2/models/{model_name}/infer`, not the path: labels must not grow with the input."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+class AccessLog:
+    """Times every HTTP request, counts it, logs it as JSON and returns its X-Request-ID."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, log_listing_text: bool = False) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log_listing_text = log_listing_text
+        self.logger = configure_access_logger()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        record = RequestRecord(request_id_from(scope))
+        id_header = (REQUEST_ID_HEADER.encode(), record.request_id.encode())
+        status = 500  # unless a response starts: an exception escaped and becomes a 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), id_header]
+            await send(message)
+
+        token = current_request.set(record)
+        self.metrics.in_flight.inc()
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            self.metrics.in_flight.dec()
+            current_request.reset(token)
+            route = route_template(scope)
+            labels = (scope["method"], route, str(status))
+            self.metrics.requests.labels(*labels).inc()
+            self.metrics.latency.labels(*labels).observe(elapsed)
+            self._log(scope, record, route, status, elapsed)
+
+    def _log(
+        self, scope: Scope, record: RequestRecord, route: str, status: int, elapsed: float
+    ) -> None:
+        fields: dict[str, Any] = {
+            "request_id": record.request_id,
+            "method": scope["method"],
+            "route": route,
+            "path": scope["path"],
+            "status": status,
+            "latency_ms": round(elapsed * 1000, 3),
+            "listings": record.listings,
+            "decisions": dict(record.decisions),
+            "model_version": record.model_version,
+            "policy_version": record.policy_version,
+        }
+        if record.shadow_decisions:
+            fields["shadow_decisions"] = dict(record.shadow_decisions)
+        if self.log_listing_text and record.titles:
+            fields["titles"] = record.titles
+        level = logging.ERROR if status >= 500 else logging.INFO
+        self.logger.log(level, "request", extra={"fields": fields})

@@ -1,0 +1,114 @@
+"""Request and response models of the Open Inference Protocol (KServe v2), REST/JSON.
+
+Shapes follow the protocol's specification (kserve/open-inference-protocol,
+`inference_rest.md`): tensors are `{name, shape, datatype, data}` with row-major data,
+`parameters` are string/number/boolean values, errors are `{"error": "..."}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Datatype = Literal[
+    "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
+    "FP16", "FP32", "FP64", "BYTES",
+]  # fmt: skip
+Parameters = dict[str, str | int | float | bool]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RequestInput(_Message):
+    name: str
+    shape: list[int] = Field(min_length=1)
+    datatype: Datatype
+    parameters: Parameters | None = None
+    data: list[Any]
+
+
+class RequestOutput(_Message):
+    name: str
+    parameters: Parameters | None = None
+
+
+class InferenceRequest(_Message):
+    id: str | None = None
+    parameters: Parameters | None = None
+    inputs: list[RequestInput] = Field(min_length=1)
+    outputs: list[RequestOutput] | None = None
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "42",
+                    "inputs": [
+                        {
+                            "name": "title",
+                            "shape": [2],
+                            "datatype": "BYTES",
+                            "data": ["Kemeja Batik Pria", "Coklat Import Turki 200gr"],
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+
+class ResponseOutput(BaseModel):
+    name: str
+    shape: list[int]
+    datatype: Datatype
+    parameters: Parameters | None = None
+    data: list[Any]
+
+
+class InferenceResponse(BaseModel):
+    model_name: str
+    model_version: str | None = None
+    id: str
+    parameters: Parameters | None = None
+    outputs: list[ResponseOutput]
+
+
+class MetadataTensor(BaseModel):
+    name: str
+    datatype: Datatype
+    shape: list[int]
+
+
+class ModelMetadata(BaseModel):
+    name: str
+    versions: list[str] | None = None
+    platform: str
+    inputs: list[MetadataTensor]
+    outputs: list[MetadataTensor]
+
+
+class ServerMetadata(BaseModel):
+    name: str
+    version: str
+    extensions: list[str]
+
+
+class ServerLive(BaseModel):
+    live: bool
+
+
+class ServerReady(BaseModel):
+    ready: bool
+
+
+class ModelReady(BaseModel):
+    name: str
+    ready: bool
+
+
+class ProtocolError(BaseModel):
+    error: str

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import hashlib
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+ADMIN = {"Authorization": "Bearer admin-secret"}
+
+
+def sha(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Source:
+    """A settings source a test can change between reloads (as the environment would)."""
+
+    def __init__(self, **values: object) -> None:
+        self.values = values
+
+    def __call__(self) -> Settings:
+        return Settings(**self.values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def source(tiny_model_dir: Path, tmp_path: Path) -> Source:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: p1\n")
+    return Source(
+        model_dir=tiny_model_dir, policy_path=policy, admin_key_sha256=[sha("admin-secret")]
+    )
+
+
+@pytest.fixture
+def client(source: Source) -> TestClient:
+    with TestClient(create_app(settings_source=source)) as c:
+        yield c
+
+
+def test_reload_swaps_in_a_new_policy(client: TestClient, source: Source) -> None:
+    Path(str(source.values["policy_path"])).write_text("version: p2\nmode: shadow\n")
+    r = client.post("/v1/admin/reload", headers=ADMIN)
+    assert r.status_code == 200
+    assert r.json()["policy_version"] == "p2"
+    assert r.json()["previous_model_version"] == "tiny-1"
+    assert client.get("/v1/policy").json()["mode"] == "shadow"
+
+
+def test_reload_swaps_in_a_new_model(
+    client: TestClient, source: Source, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copytree(tiny_model_dir, tmp_path / "m2"))
+    manifest = copy / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"tiny-1"', '"tiny-2"'))
+    source.values["model_dir"] = copy
+    assert client.post("/v1/admin/reload", headers=ADMIN).json()["model_version"] == "tiny-2"
+    assert client.get("/v1/model").json()["version"] == "tiny-2"
+
+
+def test_a_failed_reload_keeps_the_old_model_and_says_why(
+    client: TestClient, source: Source, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    bad = Path(shutil.copytree(tiny_model_dir, tmp_path / "bad"))
+    with (bad / "model.joblib").open("ab") as f:
+        f.write(b"tampered")
+    source.values["model_dir"] = bad
+    r = client.post("/v1/admin/reload", headers=ADMIN)
+    assert r.status_code == 500
+    assert r.json()["code"] == "RELOAD_FAILED"
+    assert "refusing to load it" in r.json()["detail"]
+    assert "still serving tiny-1" in r.json()["detail"]
+    assert client.get("/readyz").json()["model_version"] == "tiny-1"
+    assert client.post("/v1/screen", json={"title": "kopi"}).status_code == 200
+
+
+def test_reload_needs_an_admin_key(client: TestClient) -> None:
+    assert client.post("/v1/admin/reload").status_code == 401
+    assert (
+        client.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}).status_code
+        == 403
+    )
+
+
+def test_keys_rotate_on_reload_without_a_restart(client: TestClient, source: Source) -> None:
+    source.values["api_key_sha256"] = [sha("new-key")]
+    assert client.post("/v1/screen", json={"title": "kopi"}).status_code == 200  # still open
+    client.post("/v1/admin/reload", headers=ADMIN)
+    assert client.post("/v1/screen", json={"title": "kopi"}).status_code == 401
+    ok = client.post(
+        "/v1/screen", json={"title": "kopi"}, headers={"Authorization": "Bearer new-key"}
+    )
+    assert ok.status_code == 200
+
+
+def test_requests_during_reloads_all_succeed_with_valid_answers(
+    client: TestClient, source: Source
+) -> None:
+    policy = Path(str(source.values["policy_path"]))
+
+    def screen(i: int) -> tuple[int, str]:
+        if i % 2:
+            r = client.post(
+                "/v1/screen/batch",
+                json={"listings": [{"title": "kemeja batik"}, {"title": "kopi"}]},
+            )
+            body = r.json()["results"][0] if r.status_code == 200 else {}
+        else:
+            r = client.post("/v1/screen", json={"title": "celana jeans pria import"})
+            body = r.json() if r.status_code == 200 else {}
+        return r.status_code, body.get("policy_version", "")
+
+    def reload(i: int) -> int:
+        # Replaced atomically, as a deployment swaps a ConfigMap: a reload never reads half.
+        tmp = policy.with_name(f"policy-{i}.yaml")
+        tmp.write_text(f"version: r{i}\n")
+        tmp.replace(policy)
+        return client.post("/v1/admin/reload", headers=ADMIN).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        screens = [pool.submit(screen, i) for i in range(120)]
+        reloads = [pool.submit(reload, i) for i in range(10)]
+        results = [f.result() for f in screens]
+        assert [f.result() for f in reloads] == [200] * 10
+    assert all(status == 200 for status, _ in results)
+    assert all(version == "p1" or version.startswith("r") for _, version in results)
+
+
+def _metric(client: TestClient, name: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics").text
+    return sum(
+        s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name
+    )
+
+
+def test_reloads_are_counted_in_the_metrics(
+    client: TestClient, source: Source, tmp_path: Path
+) -> None:
+    assert _metric(client, "akar_model_loads_total") == 1
+    client.post("/v1/admin/reload", headers=ADMIN)
+    assert _metric(client, "akar_model_loads_total") == 2
+    source.values["model_dir"] = tmp_path / "absent"
+    assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 500
+    assert _metric(client, "akar_model_load_failures_total") == 1
+    assert _metric(client, "akar_model_loads_total") == 2
