@@ -41,12 +41,7 @@ class RequestLimits:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _reject(
-                send,
-                413,
-                "PAYLOAD_TOO_LARGE",
-                f"request body is larger than {self.max_bytes} bytes",
-            )
+            await self._too_large(send)
             return
         # Read the body up front (it is small by construction) and replay it to the app.
         chunks: list[bytes] = []
@@ -59,12 +54,7 @@ class RequestLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await _reject(
-                    send,
-                    413,
-                    "PAYLOAD_TOO_LARGE",
-                    f"request body is larger than {self.max_bytes} bytes",
-                )
+                await self._too_large(send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -84,6 +74,10 @@ class RequestLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = f"request body is larger than {self.max_bytes} bytes"
+        await _reject(send, 413, "PAYLOAD_TOO_LARGE", detail)
 
 
 async def _reject(send: Send, status: int, code: str, detail: str) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support import free_port, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 DOCKERFILE = REPO / "Dockerfile"
@@ -31,12 +31,6 @@ def _exec_form(instruction: str) -> list[str]:
 def _run(*argv: object) -> None:
     r = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_hadolint_passes_the_dockerfile() -> None:
@@ -83,7 +77,7 @@ def test_the_entry_command_serves_from_the_installed_wheel(tmp_path: Path) -> No
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_bytes(b"stale file from an earlier run")
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -104,16 +98,10 @@ def test_the_entry_command_serves_from_the_installed_wheel(tmp_path: Path) -> No
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "not ready in 90 s"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
+        try:
+            wait_ready(url, proc, timeout=90)
+        except AssertionError as exc:
+            raise AssertionError(log.read_text()) from exc
         assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
         ready = httpx.get(f"{url}/readyz").json()
         default = (REPO / "models" / "DEFAULT").read_text().strip()

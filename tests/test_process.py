@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,33 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import free_port, wait_ready
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "server exited during start-up"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server not ready in time")
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: first\n")
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"AKAR_POLICY_PATH": str(policy), "AKAR_SHUTDOWN_DRAIN_SECONDS": "1.5"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "--port", str(port)],
@@ -51,7 +33,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc)
         yield url, proc, policy
     finally:
         if proc.poll() is None:

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support import free_port, wait_ready
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "server exited during start-up"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server not ready in time")
 
 
 def _sample(text: str, name: str, **labels: str) -> float | None:
@@ -44,7 +25,7 @@ def _sample(text: str, name: str, **labels: str) -> float | None:
 
 def test_two_workers_report_one_sum(tmp_path: Path, tiny_model_dir: Path) -> None:
     metrics_dir = tmp_path / "metrics"
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "AKAR_MODEL_DIR": str(tiny_model_dir),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -59,7 +40,7 @@ def test_two_workers_report_one_sum(tmp_path: Path, tiny_model_dir: Path) -> Non
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc)
         for _ in range(20):
             # A new connection each time, so the kernel spreads them over the workers.
             with httpx.Client(base_url=url) as c:
