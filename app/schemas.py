@@ -45,7 +45,8 @@ class _Input(BaseModel):
 
 
 class Price(_Input):
-    amount: float = Field(ge=0, allow_inf_nan=False)
+    # 1e13 IDR (about 600 million USD) is far above any listing; larger is a client bug.
+    amount: float = Field(ge=0, le=1e13, allow_inf_nan=False)
     currency: Literal["IDR"] = "IDR"
 
 

@@ -58,6 +58,7 @@ def _error_locs(r: Any) -> list[list[Any]]:
         ({"title": "x", "price": {"amount": -1}}, ["body", "price", "amount"]),
         ({"title": "x", "price": {"amount": 10, "currency": "USD"}}, ["body", "price", "currency"]),
         ({"title": "x", "price": {"amount": "1e999"}}, ["body", "price", "amount"]),
+        ({"title": "x", "price": {"amount": 1e300}}, ["body", "price", "amount"]),
         ({"title": "x", "seller": {"country": "XX"}}, ["body", "seller", "country"]),
         ({"title": "x", "seller": {"country": "IDN"}}, ["body", "seller", "country"]),
         ({"title": "x", "seller": {"cross_border": "yes"}}, ["body", "seller", "cross_border"]),
@@ -177,3 +178,10 @@ def test_openapi_carries_a_realistic_example(client: TestClient) -> None:
     example = schema["components"]["schemas"]["Listing"]["examples"][0]
     assert example["title"] and example["ship_from"]["country"] == "CN"
     assert client.get("/docs").status_code == 200
+
+
+def test_a_non_finite_price_in_raw_json_is_a_422(client: TestClient) -> None:
+    body = b'{"title": "kopi", "price": {"amount": 1e999}}'
+    r = client.post("/v1/screen", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert _error_locs(r) == [["body", "price", "amount"]]
