@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[train,dev]'
+	$(BIN)/pip install --quiet -e '.[train,dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -21,14 +21,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check app training tests bench
-	$(BIN)/mypy app
+	$(BIN)/mypy app training --exclude 'training/data/'
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check app training tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app training
+	$(BIN)/mypy app training --exclude 'training/data/'
 
 train: $(STAMP)
 	$(BIN)/python -m training train
@@ -40,11 +40,14 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
-.PHONY: bench bench-inprocess bench-http
+.PHONY: bench bench-inprocess bench-http bench-spark
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http
+
+bench-spark: $(STAMP)
+	$(BIN)/python -m bench.spark
 
 bench: bench-inprocess bench-http

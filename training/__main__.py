@@ -1,4 +1,4 @@
-"""The ML engineer's command line: `python -m training train|evaluate ...`."""
+"""The ML engineer's command line: `python -m training train|evaluate|rescreen ...`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from training import data
 from training.baselines import BASELINES
+from training.rescreen import cli as rescreen_cli
 from training.train import TrainConfig, train
 
 
@@ -81,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         help="show third-party titles in the worst errors (use an output outside the repo)",
     )
 
+    r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
+    rescreen_cli.add_arguments(r)
+
     args = parser.parse_args(argv)
+    if args.command == "rescreen":
+        return rescreen_cli.run(args)
     if args.command == "evaluate":
         return _evaluate(parser, args)
     if args.command == "train":
