@@ -82,10 +82,31 @@ def main(argv: list[str] | None = None) -> int:
         help="show third-party titles in the worst errors (use an output outside the repo)",
     )
 
+    s = sub.add_parser("screen", help="screen a CSV or JSONL file of listings on this machine")
+    s.add_argument("file", type=Path, help="listings: .csv (flat columns) or .jsonl (API objects)")
+    s.add_argument("--output", type=Path, required=True, help="decisions: .csv or .jsonl")
+    s.add_argument("--model", type=Path, default=None, help="model folder (default: DEFAULT)")
+    s.add_argument("--policy", type=Path, default=None, help="policy file (default: packaged)")
+
     r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
     rescreen_cli.add_arguments(r)
 
     args = parser.parse_args(argv)
+    if args.command == "screen":
+        from training.screen_file import screen_file
+
+        summary = screen_file(
+            args.file,
+            args.output,
+            model_dir=args.model,
+            policy=args.policy,
+            models_root=data.REPO_ROOT / "models",
+        )
+        print(
+            f"{summary.rows} listings screened ({summary.invalid} invalid) -> {args.output}: "
+            f"{summary.decisions}"
+        )
+        return 0
     if args.command == "rescreen":
         return rescreen_cli.run(args)
     if args.command == "evaluate":

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from app.schemas import Listing
+from app.screening.policy import load_policy
+from app.screening.screener import Screener
+from app.screening.store import load_model
+from training.__main__ import main
+from training.screen_file import screen_file
+
+ROWS = [
+    {"listing_id": "a", "title": "kemeja batik pria", "ship_from_country": "CN"},
+    {"listing_id": "b", "title": "keripik tempe", "price_amount": "15000"},
+    {"listing_id": "c", "title": "charger 33w", "seller_cross_border": "true"},
+    {"listing_id": "d", "title": "", "category": "x"},  # empty title: invalid
+    {"listing_id": "e", "title": "kopi", "seller_country": "XX"},  # bad country: invalid
+]
+COLUMNS = [
+    "listing_id",
+    "title",
+    "category",
+    "price_amount",
+    "seller_country",
+    "seller_cross_border",
+    "ship_from_country",
+]
+
+
+def _write_csv(path: Path) -> Path:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        w.writerows(ROWS)
+    return path
+
+
+@pytest.fixture
+def screener(tiny_model_dir: Path) -> Screener:
+    return Screener(load_model(tiny_model_dir), load_policy())
+
+
+def test_a_csv_is_screened_row_for_row_as_the_service_would(
+    tmp_path: Path, tiny_model_dir: Path, screener: Screener
+) -> None:
+    out = tmp_path / "out.csv"
+    summary = screen_file(
+        _write_csv(tmp_path / "in.csv"), out, model_dir=tiny_model_dir, progress=False
+    )
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["listing_id"] for r in rows] == ["a", "b", "c", "d", "e"]
+    expected = screener.screen(
+        [
+            Listing.model_validate(
+                {"listing_id": "a", "title": "kemeja batik pria", "ship_from": {"country": "CN"}}
+            ),
+            Listing.model_validate(
+                {"listing_id": "b", "title": "keripik tempe", "price": {"amount": 15000.0}}
+            ),
+            Listing.model_validate(
+                {"listing_id": "c", "title": "charger 33w", "seller": {"cross_border": True}}
+            ),
+        ]
+    )
+    for row, result in zip(rows[:3], expected, strict=True):
+        assert row["decision"] == result.decision
+        assert row["reasons"] == "|".join(result.reasons)
+        assert result.cluster is not None and row["cluster"] == result.cluster.label
+    assert [(r["decision"], r["reasons"]) for r in rows[3:]] == [("review", "INVALID_LISTING")] * 2
+    assert "title" in rows[3]["error"] and "seller_country" in rows[4]["error"]
+    assert (summary.rows, summary.invalid) == (5, 2)
+
+
+def test_jsonl_in_jsonl_out_through_the_command_line(
+    tmp_path: Path, tiny_model_dir: Path, screener: Screener
+) -> None:
+    source = tmp_path / "in.jsonl"
+    listings = [
+        {"listing_id": str(i), "title": t, "origin_country": "TH"}
+        for i, t in enumerate(["dress wanita", "kopi gayo", "mouse wireless"])
+    ]
+    source.write_text("\n".join(json.dumps(x) for x in listings) + "\nnot json\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["screen", str(source), "--output", str(out), "--model", str(tiny_model_dir)]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    expected = screener.screen([Listing.model_validate(x) for x in listings])
+    assert [g["decision"] for g in got[:3]] == [r.decision for r in expected]
+    assert [g["import_probability"] for g in got[:3]] == [1.0, 1.0, 1.0]
+    assert got[3]["decision"] == "review" and got[3]["error"].startswith("line 4: not JSON")
+
+
+def test_other_file_types_are_refused(tmp_path: Path, tiny_model_dir: Path) -> None:
+    (tmp_path / "in.txt").write_text("x")
+    with pytest.raises(ValueError, match="csv or .jsonl"):
+        screen_file(
+            tmp_path / "in.txt", tmp_path / "out.csv", model_dir=tiny_model_dir, progress=False
+        )
