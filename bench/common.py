@@ -69,6 +69,13 @@ def machine(extra: dict[str, str] | None = None) -> list[str]:
     return [f"- {k}: {v}" for k, v in lines.items()]
 
 
+def save_report(path: Path, lines: list[str]) -> None:
+    """Writes a benchmark's Markdown report (tables and machine) and says where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    print(f"written to {path}", file=sys.stderr)
+
+
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(r) + " |" for r in rows]

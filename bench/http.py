@@ -26,7 +26,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/http.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, Server, load_average, machine, markdown_table, real_titles
+from bench.common import (
+    RESULTS,
+    Server,
+    load_average,
+    machine,
+    markdown_table,
+    real_titles,
+    save_report,
+)
 
 LUA = Path(__file__).resolve().parent / "rotate.lua"
 # wrk's socket errors, and "status": answers outside 2xx/3xx.
@@ -129,10 +137,8 @@ def main() -> None:
         "",
     ]
     print("\n".join(table + [""] + start_table))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(text), encoding="utf-8")
     shutil.rmtree(tmp)
-    print(f"written to {args.out}", file=sys.stderr)
+    save_report(args.out, text)
 
 
 if __name__ == "__main__":

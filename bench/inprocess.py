@@ -30,7 +30,15 @@ from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
 from app.screening.screener import Screener
 from app.screening.store import LoadedModel, load_model, resolve_model_dir
-from bench.common import REPO, RESULTS, load_average, machine, markdown_table, real_titles
+from bench.common import (
+    REPO,
+    RESULTS,
+    load_average,
+    machine,
+    markdown_table,
+    real_titles,
+    save_report,
+)
 
 BATCH = 1000
 
@@ -160,9 +168,7 @@ def main() -> None:
         "",
     ]
     print("\n".join(table))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(text), encoding="utf-8")
-    print(f"written to {args.out}", file=sys.stderr)
+    save_report(args.out, text)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,15 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/soak.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import RESULTS, Server, load_average, machine, markdown_table, real_titles
+from bench.common import (
+    RESULTS,
+    Server,
+    load_average,
+    machine,
+    markdown_table,
+    real_titles,
+    save_report,
+)
 
 BATCH_EVERY = 10
 BATCH_SIZE = 20
@@ -175,8 +183,7 @@ def main() -> None:
         *machine({"load average before / after": f"{load_before} / {load_average()}"}),
     ]
     print("\n".join(lines))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "soak.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    save_report(RESULTS / "soak.md", [*lines, ""])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,15 @@ from app.schemas import Listing
 from app.screening.policy import load_policy
 from app.screening.screener import Screener
 from app.screening.store import load_model, resolve_model_dir
-from bench.common import REPO, RESULTS, load_average, machine, markdown_table, real_titles
+from bench.common import (
+    REPO,
+    RESULTS,
+    load_average,
+    machine,
+    markdown_table,
+    real_titles,
+    save_report,
+)
 from training.rescreen.job import Job, run
 
 CHUNK = 1000
@@ -138,18 +146,36 @@ def main() -> None:
     cluster_cores = CLUSTER_EXECUTORS * CLUSTER_CORES
     target = 100_000_000
     projected = CLUSTER_STARTUP_S + load_s + target / (per_core * cluster_cores)
-    pessimistic = CLUSTER_STARTUP_S + load_s + target / (
-        per_core * cold_rate / warm_rate * cluster_cores
+    pessimistic = (
+        CLUSTER_STARTUP_S + load_s + target / (per_core * cold_rate / warm_rate * cluster_cores)
     )
     table = markdown_table(
         ["path", "listings", "cores", "seconds", "listings/s", "listings/s per core"],
         [
-            [f"Spark `{args.master}`, end to end", f"{args.rows:,}", str(cores),
-             f"{spark_s:.1f}", f"{spark_rate:,.0f}", f"**{per_core:,.0f}**"],
-            ["in-process, warm n-gram cache", f"{warm_rows:,}", "1",
-             f"{warm_rows / warm_rate:.1f}", f"{warm_rate:,.0f}", f"**{warm_rate:,.0f}**"],
-            ["in-process, fresh model, distinct titles", f"{len(titles):,}", "1",
-             f"{len(titles) / cold_rate:.1f}", f"{cold_rate:,.0f}", f"{cold_rate:,.0f}"],
+            [
+                f"Spark `{args.master}`, end to end",
+                f"{args.rows:,}",
+                str(cores),
+                f"{spark_s:.1f}",
+                f"{spark_rate:,.0f}",
+                f"**{per_core:,.0f}**",
+            ],
+            [
+                "in-process, warm n-gram cache",
+                f"{warm_rows:,}",
+                "1",
+                f"{warm_rows / warm_rate:.1f}",
+                f"{warm_rate:,.0f}",
+                f"**{warm_rate:,.0f}**",
+            ],
+            [
+                "in-process, fresh model, distinct titles",
+                f"{len(titles):,}",
+                "1",
+                f"{len(titles) / cold_rate:.1f}",
+                f"{cold_rate:,.0f}",
+                f"{cold_rate:,.0f}",
+            ],
         ],
     )
     command = "python -m bench.spark " + " ".join(sys.argv[1:])
@@ -201,9 +227,7 @@ def main() -> None:
         "",
     ]
     print("\n".join(table))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(text), encoding="utf-8")
-    print(f"written to {args.out}", file=sys.stderr)
+    save_report(args.out, text)
 
 
 if __name__ == "__main__":
