@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from app.screening.model import CLUSTER_LABELS, ORIGIN_LABELS, Predictions
-from app.screening.text import normalize
+from app.screening.normalize import normalize
 from training import mapping
 from training.data import Example
 

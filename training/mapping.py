@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.text import FOREIGN_COUNTRY, normalize
+from app.screening.normalize import FOREIGN_COUNTRY, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 

@@ -48,8 +48,13 @@ class Screener:
         if self.policy.mode == "shadow":
             decision, shadow, reasons = "allow", "review", ["SHADOW_MODE", "MODEL_ERROR"]
         return ScreenResult(
-            listing_id=listing.listing_id, decision=decision, shadow_decision=shadow,
-            cluster=None, origin=None, reasons=reasons, model_version=self.loaded.version,
+            listing_id=listing.listing_id,
+            decision=decision,
+            shadow_decision=shadow,
+            cluster=None,
+            origin=None,
+            reasons=reasons,
+            model_version=self.loaded.version,
             policy_version=self.policy.version,
         )
 

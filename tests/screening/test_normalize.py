@@ -2,13 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.screening.text import (
-    MATERIAL_CLAIM_TOKEN,
-    ORIGIN_CLAIM_TOKEN,
-    ListingText,
-    compose,
-    normalize,
-)
+from app.screening.normalize import MATERIAL_CLAIM_TOKEN, ORIGIN_CLAIM_TOKEN, compose, normalize
+from app.screening.text import ListingText
 
 
 @pytest.mark.parametrize(
