@@ -29,7 +29,7 @@ from app.schemas import Listing
 from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
 from app.screening.screener import Screener
-from app.screening.store import LoadedModel, load_model, resolve_model_dir
+from app.screening.store import LoadedModel, load_model, load_pipelines, resolve_model_dir
 from bench.common import (
     REPO,
     RESULTS,
@@ -81,11 +81,11 @@ def main() -> None:
     load_before = load_average()
     loaded = load_model(resolve_model_dir(None, REPO / "models"))
     policy = load_policy(None)
-    slow_model = ScreeningModel(loaded.model.pipelines, fast=False)
-    if loaded.model.compiled is None:
+    if not loaded.model.compiled:
         sys.exit("the compiled path is not active for this model (see the log): nothing to compare")
+    path = loaded.path
+    slow_model = ScreeningModel.from_pipelines(load_pipelines(path), fast=False)
     fast = Screener(loaded, policy)
-    pipelines, manifest, path = loaded.model.pipelines, loaded.manifest, loaded.path
     slow = Screener(LoadedModel(slow_model, loaded.manifest, loaded.path), policy)
 
     titles = real_titles()
@@ -123,7 +123,7 @@ def main() -> None:
                 record(f"{label} batch", _throughput(screener.screen, batches[:n_batches]))
             # The compiled path remembers the n-grams of words it has seen: also measure it
             # freshly loaded, on the titles scikit-learn saw, to show the cost of a cold cache.
-            cold = Screener(LoadedModel(ScreeningModel(pipelines), manifest, path), policy)
+            cold = Screener(load_model(path), policy)
             lat = _latencies(cold.screen, single[: args.single_sklearn])
             record("cold screen p50", _percentile(lat, 0.50) / 1000)
             record("cold screen p99", _percentile(lat, 0.99) / 1000)

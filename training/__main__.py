@@ -1,4 +1,4 @@
-"""The ML engineer's command line: `python -m training train|evaluate|rescreen ...`."""
+"""The ML engineer's command line: `python -m training train|evaluate|export|screen|rescreen`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--model", type=Path, default=None, help="model folder (default: DEFAULT)")
     s.add_argument("--policy", type=Path, default=None, help="policy file (default: packaged)")
 
+    x = sub.add_parser(
+        "export", help="add the compiled serving form (serving.npz) to an existing model folder"
+    )
+    x.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.3.0")
+
     r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
     rescreen_cli.add_arguments(r)
 
@@ -109,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "rescreen":
         return rescreen_cli.run(args)
+    if args.command == "export":
+        from app.screening.store import export_serving
+
+        manifest = export_serving(args.model)
+        print(f"{args.model / str(manifest.serving_artifact)}: sha256 {manifest.serving_sha256}")
+        return 0
     if args.command == "evaluate":
         return _evaluate(parser, args)
     if args.command == "train":

@@ -108,7 +108,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
     done = _step(log, 2, total, "fitting on 80% of shops for validation")
     splitter = GroupShuffleSplit(n_splits=1, test_size=cfg.holdout, random_state=SEED)
     tr, va = next(splitter.split(pool, groups=[e.group for e in pool]))
-    model = ScreeningModel(_fit([pool[i] for i in tr] + authored, cfg.params, rng))
+    model = ScreeningModel.from_pipelines(_fit([pool[i] for i in tr] + authored, cfg.params, rng))
     done()
     metrics: dict[str, Any] = {}
     metrics["shop_holdout"] = _score(model, [pool[i] for i in va])
@@ -118,7 +118,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
 
     done = _step(log, 3, total, "fitting the final model on all shops")
     pipelines = _fit(pool + authored, cfg.params, rng)
-    model = ScreeningModel(pipelines)
+    model = ScreeningModel.from_pipelines(pipelines)
     done()
     if checked:
         done = _step(log, 4, total, "scoring the hand-checked validation set")

@@ -1,7 +1,11 @@
-"""The model store: artifacts in `models/<version>/` with a manifest, verified before unpickling.
+"""The model store: artifacts in `models/<version>/` with a manifest, verified before loading.
 
-`joblib.load` runs code from the file, so the artifact's sha256 is checked against the manifest
-first, and a model made by another scikit-learn version is refused rather than half-trusted.
+A model folder holds `model.joblib` (the fitted scikit-learn Pipelines, the source of truth),
+`serving.npz` (their compiled form: plain arrays, no pickles) and `manifest.json` (checksums
+of both, metrics, and self-check cases). The service loads `serving.npz` with numpy alone,
+after checking its sha256, and re-runs the self-check. A folder without it is served from
+the Pipelines: `joblib.load` runs code from the file, so its sha256 is checked first, and a
+model made by another scikit-learn version is refused rather than half-trusted.
 """
 
 from __future__ import annotations
@@ -12,17 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import sklearn
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import ModelStoreError
 from app.schemas import DataSource
+from app.screening.linear import LinearModel, UnsupportedModel
 from app.screening.model import ScreeningModel
 
 MANIFEST = "manifest.json"
 ARTIFACT = "model.joblib"
+SERVING_ARTIFACT = "serving.npz"
 DEFAULT_POINTER = "DEFAULT"
 SELF_CHECK_TOLERANCE = 1e-6
 
@@ -45,6 +49,9 @@ class Manifest(BaseModel):
     metrics: dict[str, Any]
     artifact: str = ARTIFACT
     artifact_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # The compiled form; absent in folders made before it existed.
+    serving_artifact: str | None = None
+    serving_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     self_check: list[SelfCheckCase] = Field(min_length=1)
 
 
@@ -59,6 +66,19 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return self.manifest.version
+
+    @property
+    def artifact(self) -> str:
+        """The file the model was loaded from: the compiled form, else the Pipelines."""
+        if self.model.compiled and self.manifest.serving_artifact:
+            return self.manifest.serving_artifact
+        return self.manifest.artifact
+
+    @property
+    def artifact_sha256(self) -> str:
+        if self.model.compiled and self.manifest.serving_sha256:
+            return self.manifest.serving_sha256
+        return self.manifest.artifact_sha256
 
 
 def sha256_file(path: Path) -> str:
@@ -91,27 +111,53 @@ def read_manifest(model_dir: Path) -> Manifest:
         raise ModelStoreError(f"{path} is not a valid manifest: {exc}") from exc
 
 
-def load_model(model_dir: Path) -> LoadedModel:
-    """Verifies checksum and scikit-learn version, unpickles, and runs the self-check."""
+def _verified(model_dir: Path, name: str, sha256: str) -> Path:
+    path = model_dir / name
+    if not path.is_file():
+        raise ModelStoreError(f"artifact {path} is missing")
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ModelStoreError(
+            f"artifact {path} has sha256 {actual}, the manifest says {sha256}: refusing to load it"
+        )
+    return path
+
+
+def load_model(model_dir: Path, *, compiled: bool = True) -> LoadedModel:
+    """Verifies the checksum, loads, and runs the self-check.
+
+    The compiled `serving.npz` when the manifest names one (and `compiled`); otherwise the
+    Pipelines, whose scikit-learn version must be the installed one.
+    """
     manifest = read_manifest(model_dir)
+    if compiled and manifest.serving_artifact and manifest.serving_sha256:
+        path = _verified(model_dir, manifest.serving_artifact, manifest.serving_sha256)
+        try:
+            model = ScreeningModel.from_linear(LinearModel.load(path))
+        except (UnsupportedModel, OSError, ValueError, KeyError) as exc:
+            raise ModelStoreError(f"cannot load {path}: {exc}") from exc
+    else:
+        model = ScreeningModel.from_pipelines(load_pipelines(model_dir, manifest))
+    self_check(model, manifest.self_check)
+    return LoadedModel(model, manifest, model_dir)
+
+
+def load_pipelines(model_dir: Path, manifest: Manifest | None = None) -> dict[str, Any]:
+    """The fitted Pipelines of a model folder, checksum and scikit-learn version verified."""
+    import joblib
+    import sklearn
+
+    manifest = read_manifest(model_dir) if manifest is None else manifest
     if manifest.sklearn_version != sklearn.__version__:
         raise ModelStoreError(
             f"model {manifest.version} was trained with scikit-learn {manifest.sklearn_version}, "
             f"but scikit-learn {sklearn.__version__} is installed; retrain it or install "
             f"scikit-learn=={manifest.sklearn_version}"
         )
-    artifact = model_dir / manifest.artifact
-    if not artifact.is_file():
-        raise ModelStoreError(f"artifact {artifact} is missing")
-    actual = sha256_file(artifact)
-    if actual != manifest.artifact_sha256:
-        raise ModelStoreError(
-            f"artifact {artifact} has sha256 {actual}, the manifest says "
-            f"{manifest.artifact_sha256}: refusing to load it"
-        )
-    model = ScreeningModel(joblib.load(artifact))
-    self_check(model, manifest.self_check)
-    return LoadedModel(model, manifest, model_dir)
+    pipelines: dict[str, Any] = joblib.load(
+        _verified(model_dir, manifest.artifact, manifest.artifact_sha256)
+    )
+    return pipelines
 
 
 def self_check(model: ScreeningModel, cases: Sequence[SelfCheckCase]) -> None:
@@ -139,8 +185,11 @@ def save_model(
     metrics: dict[str, Any],
     check_listings: Sequence[dict[str, Any]],
 ) -> Manifest:
-    """Writes the artifact and its manifest (with checksum and self-check cases)."""
-    model = ScreeningModel(pipelines)
+    """Writes the Pipelines, their compiled form and the manifest (checksums, self-check)."""
+    import joblib
+    import sklearn
+
+    model = ScreeningModel.from_pipelines(pipelines)
     model_dir.mkdir(parents=True, exist_ok=True)
     artifact = model_dir / ARTIFACT
     joblib.dump(pipelines, artifact, compress=3)
@@ -159,8 +208,45 @@ def save_model(
             for c, p, o in zip(check_listings, preds.cluster_proba, preds.import_proba, strict=True)
         ],
     )
+    if model.linear is not None:
+        manifest = _save_serving(model.linear, model_dir, manifest)
+    write_manifest(model_dir, manifest)
+    return manifest
+
+
+def _save_serving(linear: LinearModel, model_dir: Path, manifest: Manifest) -> Manifest:
+    path = model_dir / SERVING_ARTIFACT
+    linear.save(path)
+    return manifest.model_copy(
+        update={"serving_artifact": SERVING_ARTIFACT, "serving_sha256": sha256_file(path)}
+    )
+
+
+def export_serving(model_dir: Path) -> Manifest:
+    """Adds the compiled form to a folder that has only the Pipelines.
+
+    The Pipelines must compile (ModelStoreError otherwise); the written file must load and
+    reproduce the manifest's self-check, or nothing in the folder changes.
+    """
+    manifest = read_manifest(model_dir)
+    model = ScreeningModel.from_pipelines(load_pipelines(model_dir, manifest))
+    if model.linear is None:
+        raise ModelStoreError(f"{model_dir}: the pipelines cannot be compiled; see the log")
+    updated = _save_serving(model.linear, model_dir, manifest)
+    try:
+        self_check(
+            ScreeningModel.from_linear(LinearModel.load(model_dir / SERVING_ARTIFACT)),
+            manifest.self_check,
+        )
+    except (ModelStoreError, UnsupportedModel) as exc:
+        (model_dir / SERVING_ARTIFACT).unlink()
+        raise ModelStoreError(f"{model_dir}: the compiled form fails the self-check") from exc
+    write_manifest(model_dir, updated)
+    return updated
+
+
+def write_manifest(model_dir: Path, manifest: Manifest) -> None:
     (model_dir / MANIFEST).write_text(
         json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )
-    return manifest

@@ -67,7 +67,7 @@ def test_a_failed_reload_keeps_the_old_model_and_says_why(
     client: TestClient, source: Source, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     bad = Path(shutil.copytree(tiny_model_dir, tmp_path / "bad"))
-    with (bad / "model.joblib").open("ab") as f:
+    with (bad / "serving.npz").open("ab") as f:
         f.write(b"tampered")
     source.values["model_dir"] = bad
     r = client.post("/v1/admin/reload", headers=ADMIN)

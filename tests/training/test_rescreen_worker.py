@@ -21,12 +21,14 @@ def _flat(listing: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shipped_tiny(model_dir: Path, root: Path) -> worker.ShippedModel:
-    for name in ("manifest.json", "model.joblib"):
+    manifest = read_manifest(model_dir)
+    # What the driver ships: the manifest and the compiled form it names.
+    assert manifest.serving_artifact and manifest.serving_sha256
+    for name in ("manifest.json", manifest.serving_artifact):
         shutil.copy(model_dir / name, root / name)
     shutil.copy(DEFAULT_POLICY_PATH, root / "default.yaml")
-    manifest = read_manifest(model_dir)
     return worker.ShippedModel(
-        manifest.artifact, manifest.artifact_sha256, "default.yaml", load_policy(None)
+        manifest.serving_artifact, manifest.serving_sha256, "default.yaml", load_policy(None)
     )
 
 
@@ -43,8 +45,12 @@ def test_executor_loads_the_model_once_per_worker_process(
 
     monkeypatch.setattr(worker, "load_model", counting_load)
     monkeypatch.setattr(worker, "_SCREENERS", {})
-    frame = pd.DataFrame([_flat({"listing_id": f"t{i}", "title": t}) for i, t in
-                          enumerate(["kemeja batik", "", "keripik tempe"])])
+    frame = pd.DataFrame(
+        [
+            _flat({"listing_id": f"t{i}", "title": t})
+            for i, t in enumerate(["kemeja batik", "", "keripik tempe"])
+        ]
+    )
     for _ in range(3):  # three tasks in the same Python worker
         out = list(worker.screen_partition(iter([frame]), shipped=shipped, chunk=2, root=tmp_path))
         assert out[0]["listing_id"].tolist() == ["t0", "t1", "t2"]

@@ -96,9 +96,10 @@ def run(spark: SparkSession, job: Job) -> Outcome:
     loaded = load_model(model_dir)
     policy_path = job.policy or DEFAULT_POLICY_PATH
     policy = load_policy(policy_path)
-    artifact = loaded.manifest.artifact
+    # The file the driver loaded (the compiled form when there is one) and its checksum.
+    artifact = loaded.artifact
     ship(sc, model_dir, artifact, policy_path)
-    shipped = ShippedModel(artifact, loaded.manifest.artifact_sha256, policy_path.name, policy)
+    shipped = ShippedModel(artifact, loaded.artifact_sha256, policy_path.name, policy)
 
     listings = read_listings(spark, job.input, job.format)
     if listings.rdd.getNumPartitions() < sc.defaultParallelism:
@@ -121,8 +122,10 @@ def run(spark: SparkSession, job: Job) -> Outcome:
         "output": job.output,
     }
     built = report.build(
-        ((g["decision"], g["verdict"], g["cluster"], list(g["reasons"]), g["count"])
-         for g in groups),
+        (
+            (g["decision"], g["verdict"], g["cluster"], list(g["reasons"]), g["count"])
+            for g in groups
+        ),
         meta,
     )
     path = job.shadow_report

@@ -54,9 +54,9 @@ def executor_screener(shipped: ShippedModel, root: Path | None = None) -> Screen
     screener = _SCREENERS.get(key)
     if screener is None:
         loaded = load_model(root)
-        if loaded.manifest.artifact_sha256 != shipped.artifact_sha256:
+        if loaded.artifact_sha256 != shipped.artifact_sha256:
             raise ModelStoreError(
-                f"the executor's model in {root} has sha256 {loaded.manifest.artifact_sha256}, "
+                f"the executor's model in {root} has sha256 {loaded.artifact_sha256}, "
                 f"the driver verified {shipped.artifact_sha256}"
             )
         policy = load_policy(root / shipped.policy_file)

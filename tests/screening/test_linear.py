@@ -1,9 +1,11 @@
-"""The compiled path reproduces the scikit-learn Pipelines: probabilities, features, evidence."""
+"""The compiled form reproduces the scikit-learn Pipelines: probabilities, tokens, evidence,
+before and after a round trip through serving.npz."""
 
 from __future__ import annotations
 
 import copy
 import functools
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,10 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
-from app.screening.fast import CompiledModel, CompiledPipeline, UnsupportedPipeline
+from app.screening.linear import LinearModel, Tokenizer, UnsupportedModel
 from app.screening.model import ScreeningModel
+from app.screening.normalize import compose
+from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
 from tests.conftest import REPO, TINY_EXAMPLES
 from training.data import (
@@ -74,38 +78,55 @@ def _tiny_listings() -> list[dict[str, Any]]:
 
 
 def assert_reproduces(pipelines: dict[str, Pipeline], listings: list[dict[str, Any]]) -> None:
-    """Compiled against scikit-learn, batched and one listing at a time."""
-    fast = ScreeningModel(pipelines)
-    slow = ScreeningModel(pipelines, fast=False)
-    assert fast.compiled is not None
+    """Compiled against scikit-learn, batched and one listing at a time, also once saved."""
+    compiled = ScreeningModel.from_pipelines(pipelines)
+    assert compiled.compiled and compiled.linear is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled.linear.save(Path(tmp) / "serving.npz")
+        loaded = LinearModel.load(Path(tmp) / "serving.npz")
     expected_cluster = pipelines["cluster"].predict_proba(listings)
     expected_import = pipelines["origin"].predict_proba(listings)[:, 1]
-    reference = slow.predict(listings)
+    reference = ReferenceModel(pipelines).predict(listings)
 
-    batch = fast.predict(listings)
-    assert np.abs(batch.cluster_proba - expected_cluster).max() <= TOLERANCE
-    assert np.abs(batch.import_proba - expected_import).max() <= TOLERANCE
-    assert batch.cluster_terms == reference.cluster_terms
-    assert batch.origin_terms == reference.origin_terms
+    for model in (compiled.linear, loaded):
+        batch = model.predict(listings)
+        assert np.abs(batch.cluster_proba - expected_cluster).max() <= TOLERANCE
+        assert np.abs(batch.import_proba - expected_import).max() <= TOLERANCE
+        assert batch.cluster_terms == reference.cluster_terms
+        assert batch.origin_terms == reference.origin_terms
 
     for i, listing in enumerate(listings):
-        one = fast.predict([listing])
+        one = loaded.predict([listing])
         assert np.abs(one.cluster_proba[0] - expected_cluster[i]).max() <= TOLERANCE
         assert abs(one.import_proba[0] - expected_import[i]) <= TOLERANCE
         assert one.cluster_terms == [reference.cluster_terms[i]]
         assert one.origin_terms == [reference.origin_terms[i]]
 
 
-def assert_same_features(pipelines: dict[str, Pipeline], listings: list[dict[str, Any]]) -> None:
-    rows = CompiledModel(pipelines).rows(listings)
-    for name, pipeline in pipelines.items():
-        expected = pipeline[:-1].transform(listings).tocsr()
-        actual = rows[name].to_csr()
-        actual.sort_indices()
-        assert actual.shape == expected.shape
-        assert np.array_equal(actual.indptr, expected.indptr)
-        assert np.array_equal(actual.indices, expected.indices)
-        assert np.abs(actual.data - expected.data).max(initial=0.0) <= 1e-12
+def assert_same_tokens(pipelines: dict[str, Pipeline], listings: list[dict[str, Any]]) -> None:
+    """Each tokeniser finds, per text, exactly the vectoriser's known terms and counts."""
+    linear = compile_pipelines(pipelines)
+    for pipeline in pipelines.values():
+        text_step, union = pipeline[0], pipeline[1]
+        texts = [compose(x, text_step.fields, text_step.max_chars) for x in listings]
+        for _, vec in union.transformer_list:
+            tok = _tokenizer_of(linear, vec)
+            analyze = vec.build_analyzer()
+            for text in texts:
+                expected = Counter(t for t in analyze(text) if t in vec.vocabulary_)
+                got = Counter(
+                    tok.terms[i] for i in tok.ids(text) if tok.terms[i] in vec.vocabulary_
+                )
+                assert got == expected, text
+
+
+def _tokenizer_of(linear: LinearModel, vec: Any) -> Tokenizer:
+    (tok,) = (
+        t
+        for t in linear.tokenizers
+        if t.spec.kind == vec.analyzer and t.spec.ngram_range == tuple(vec.ngram_range)
+    )
+    return tok
 
 
 def test_compiled_model_matches_sklearn_on_every_hand_checked_listing(
@@ -114,22 +135,22 @@ def test_compiled_model_matches_sklearn_on_every_hand_checked_listing(
     assert_reproduces(default_pipelines, _hand_checked_listings())
 
 
-def test_compiled_features_match_sklearn_on_every_hand_checked_listing(
+def test_compiled_tokens_match_sklearn_on_every_hand_checked_listing(
     default_pipelines: dict[str, Pipeline],
 ) -> None:
-    assert_same_features(default_pipelines, _hand_checked_listings())
+    assert_same_tokens(default_pipelines, _hand_checked_listings())
 
 
 def test_compiled_default_model_matches_sklearn_on_odd_listings(
     default_pipelines: dict[str, Pipeline],
 ) -> None:
     assert_reproduces(default_pipelines, ODD_LISTINGS)
-    assert_same_features(default_pipelines, ODD_LISTINGS)
+    assert_same_tokens(default_pipelines, ODD_LISTINGS)
 
 
 def test_compiled_tiny_model_matches_sklearn(tiny_pipelines: dict[str, Pipeline]) -> None:
     assert_reproduces(tiny_pipelines, _tiny_listings())
-    assert_same_features(tiny_pipelines, _tiny_listings())
+    assert_same_tokens(tiny_pipelines, _tiny_listings())
 
 
 def test_compiled_model_follows_rescaled_coefficients(tiny_pipelines: dict[str, Pipeline]) -> None:
@@ -142,7 +163,7 @@ def test_compiled_model_follows_rescaled_coefficients(tiny_pipelines: dict[str, 
 
 
 def test_an_empty_batch_gives_empty_predictions(tiny_pipelines: dict[str, Pipeline]) -> None:
-    preds = ScreeningModel(tiny_pipelines).predict([])
+    preds = ScreeningModel.from_pipelines(tiny_pipelines).predict([])
     assert preds.cluster_proba.shape == (0, 4)
     assert preds.import_proba.shape == (0,)
     assert preds.cluster_terms == [] and preds.origin_terms == []
@@ -160,19 +181,19 @@ def _tiny_fitted(**change: Any) -> dict[str, Pipeline]:
 
 def test_an_unsupported_setting_falls_back_to_sklearn() -> None:
     pipelines = _tiny_fitted(features__chars__norm="l1")
-    with pytest.raises(UnsupportedPipeline, match="norm='l1'"):
-        CompiledPipeline(pipelines["cluster"])
-    model = ScreeningModel(pipelines)
-    assert model.compiled is None
+    with pytest.raises(UnsupportedModel, match="norm='l1'"):
+        compile_pipelines(pipelines)
+    model = ScreeningModel.from_pipelines(pipelines)
+    assert not model.compiled
     expected = pipelines["cluster"].predict_proba(_tiny_listings())
     assert np.abs(model.predict(_tiny_listings()).cluster_proba - expected).max() == 0.0
 
 
 def test_an_unexpected_step_falls_back_to_sklearn() -> None:
     pipelines = _tiny_fitted(features__words=CountVectorizer())
-    with pytest.raises(UnsupportedPipeline, match="CountVectorizer"):
-        CompiledPipeline(pipelines["origin"])
-    assert ScreeningModel(pipelines).compiled is None
+    with pytest.raises(UnsupportedModel, match="CountVectorizer"):
+        compile_pipelines(pipelines)
+    assert not ScreeningModel.from_pipelines(pipelines).compiled
 
 
 def test_supported_settings_other_than_ours_are_reproduced() -> None:
@@ -184,7 +205,7 @@ def test_supported_settings_other_than_ours_are_reproduced() -> None:
         features__chars__analyzer="char",
     )
     assert_reproduces(pipelines, _tiny_listings())
-    assert_same_features(pipelines, _tiny_listings())
+    assert_same_tokens(pipelines, _tiny_listings())
 
 
 # Letters of the tiny vocabulary, odd whitespace and case-changing letters, and anything else.
@@ -195,8 +216,9 @@ _CHARS = st.one_of(
 
 
 @functools.cache
-def _tiny_compiled() -> CompiledModel:
-    return CompiledModel(_tiny_fitted())
+def _tiny_cached() -> tuple[dict[str, Pipeline], LinearModel]:
+    pipelines = _tiny_fitted()
+    return pipelines, compile_pipelines(pipelines)
 
 
 @settings(max_examples=300, deadline=None)
@@ -207,13 +229,9 @@ def _tiny_compiled() -> CompiledModel:
         st.text(alphabet=st.sampled_from(list("kemjab \t")), max_size=60),
     )
 )
-def test_char_ngrams_counted_per_word_equal_the_analyzer_on_the_whole_text(
-    text: str,
-) -> None:
-    analyzer = _tiny_compiled().pipelines["cluster"].blocks[1].analyzer
-    assert analyzer.per_word
-    ids, counts = analyzer.count(text)
-    got = {i: c for i, c in zip(ids, counts, strict=True) if i >= 0}
-    whole = Counter(analyzer.analyze(text))
-    expected = {analyzer.term_ids[t]: c for t, c in whole.items() if t in analyzer.term_ids}
-    assert got == expected
+def test_every_tokenizer_counts_terms_as_its_vectorizer(text: str) -> None:
+    pipelines, linear = _tiny_cached()
+    for _, vec in pipelines["cluster"][1].transformer_list:
+        tok = _tokenizer_of(linear, vec)
+        expected = Counter(t for t in vec.build_analyzer()(text) if t in tok.term_ids)
+        assert Counter(tok.terms[i] for i in tok.ids(text)) == expected

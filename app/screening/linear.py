@@ -1,0 +1,498 @@
+"""The served form of a model: TF-IDF + logistic regression as plain numpy arrays.
+
+The scikit-learn Pipelines in `model.joblib` are the source of truth; `app.screening.compile`
+turns them into this form at training time (and checks that it reproduces them), and the
+service loads it from `serving.npz` with numpy alone: no scikit-learn import, no unpickling,
+no per-call input validation. That is what makes a worker small, quick to start and quick
+to answer.
+
+The arithmetic is the Pipeline's: tokens are counted per listing, weighted (sublinear tf,
+idf), each vectoriser's block is l2-normalised, and the classifier takes a dot product. It
+is done in one table per tokeniser: row t holds, for every Pipeline block that reads the
+tokeniser, term t's idf and its idf-scaled coefficients, so a listing costs one gather per
+tokeniser and a few sums, and a batch the same number of numpy calls as one listing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.screening.normalize import _field, compose
+
+FORMAT = "akar-linear/1"
+EVIDENCE_TERMS = 3
+# A term must move the score by at least this much (log-odds) to be shown as evidence.
+MIN_TERM_WEIGHT = 0.15
+# Words whose character n-grams are remembered (a few hundred bytes each); cleared when full.
+WORD_CACHE_SIZE = 100_000
+_WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
+
+
+class UnsupportedModel(Exception):
+    """The model has a step or setting this form does not reproduce."""
+
+
+@dataclass(frozen=True, slots=True)
+class Predictions:
+    cluster_proba: np.ndarray  # (n, len(cluster_labels)), rows sum to 1
+    import_proba: np.ndarray  # (n,)
+    cluster_terms: list[list[str]]  # terms that pushed the predicted cluster
+    origin_terms: list[list[str]]  # terms that pushed towards import
+
+
+# -- tokenisers: scikit-learn's analyzers, reproduced ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenizerSpec:
+    """What a fitted vectoriser's `build_analyzer()` does (input='content', no preprocessor)."""
+
+    kind: str  # "word", "char" or "char_wb"
+    ngram_range: tuple[int, int]
+    lowercase: bool
+    token_pattern: str | None  # word analyzers only
+
+    def build(self) -> Callable[[str], list[str]]:
+        lo, hi = self.ngram_range
+        if lo < 1 or hi < lo:
+            raise UnsupportedModel(f"ngram_range {self.ngram_range}")
+        if self.kind == "word":
+            pattern = re.compile(self.token_pattern or "")
+            if pattern.groups > 1:
+                raise UnsupportedModel("token_pattern with more than one group")
+            return _word_analyzer(pattern.findall, lo, hi, self.lowercase)
+        if self.kind == "char":
+            return _char_analyzer(lo, hi, self.lowercase)
+        if self.kind == "char_wb":
+            return _char_wb_analyzer(lo, hi, self.lowercase)
+        raise UnsupportedModel(f"analyzer {self.kind!r}")
+
+
+def _word_analyzer(
+    findall: Callable[[str], list[str]], lo: int, hi: int, lowercase: bool
+) -> Callable[[str], list[str]]:
+    def analyze(text: str) -> list[str]:
+        tokens = findall(text.lower() if lowercase else text)
+        out = list(tokens) if lo == 1 else []
+        join = " ".join
+        for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
+            out += [join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return out
+
+    return analyze
+
+
+def _char_analyzer(lo: int, hi: int, lowercase: bool) -> Callable[[str], list[str]]:
+    def analyze(text: str) -> list[str]:
+        text = _WHITE_SPACES.sub(" ", text.lower() if lowercase else text)
+        size = len(text)
+        out = list(text) if lo == 1 else []
+        for n in range(max(lo, 2), min(hi, size) + 1):
+            out += [text[i : i + n] for i in range(size - n + 1)]
+        return out
+
+    return analyze
+
+
+def _char_wb_ngrams(word: str, lo: int, hi: int) -> list[str]:
+    """The n-grams of one whitespace-free word, padded with a space on each side."""
+    w = f" {word} "
+    size = len(w)
+    out = []
+    for n in range(lo, hi + 1):
+        if n >= size:  # a short word counts once, whole, and longer n-grams add nothing
+            out.append(w)
+            break
+        out += [w[i : i + n] for i in range(size - n + 1)]
+    return out
+
+
+def _char_wb_analyzer(lo: int, hi: int, lowercase: bool) -> Callable[[str], list[str]]:
+    def analyze(text: str) -> list[str]:
+        out: list[str] = []
+        for word in (text.lower() if lowercase else text).split():
+            out += _char_wb_ngrams(word, lo, hi)
+        return out
+
+    return analyze
+
+
+class Tokenizer:
+    """A tokeniser and its vocabulary: text -> ids of the known terms it contains.
+
+    A `char_wb` tokeniser makes each whitespace-separated word's n-grams on their own, so a
+    text's terms are its words' terms put together: those are remembered per word, and a
+    title made of words seen before costs no n-gram slicing.
+    """
+
+    def __init__(self, spec: TokenizerSpec, terms: Sequence[str]) -> None:
+        self.spec = spec
+        self.terms = list(terms)
+        self.term_ids: dict[str, int] = {t: i for i, t in enumerate(self.terms)}
+        self.analyze = spec.build()
+        self._per_word = spec.kind == "char_wb"
+        self._lo, self._hi = spec.ngram_range
+        self._words: dict[str, list[int]] = {}
+
+    def ids(self, text: str) -> list[int]:
+        """Ids of the known terms of one text, repeated as often as they occur."""
+        get = self.term_ids.get
+        if not self._per_word:
+            return [i for t in self.analyze(text) if (i := get(t)) is not None]
+        cache = self._words
+        out: list[int] = []
+        for word in (text.lower() if self.spec.lowercase else text).split():
+            known = cache.get(word)
+            if known is None:
+                if len(cache) >= WORD_CACHE_SIZE:
+                    cache.clear()
+                grams = _char_wb_ngrams(word, self._lo, self._hi)
+                known = cache[word] = [i for t in grams if (i := get(t)) is not None]
+            out += known
+        return out
+
+
+# -- the model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One vectoriser of a Pipeline's FeatureUnion, as columns of its tokeniser's table."""
+
+    tokenizer: int
+    idf_col: int  # term's idf, 0 for terms outside this vectoriser
+    weight_cols: slice  # idf x coefficient, one column per score
+    l2: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TfWeighting:
+    sublinear: bool
+    binary: bool
+
+    def apply(self, counts: np.ndarray) -> np.ndarray:
+        if self.binary:
+            return np.ones(len(counts))
+        tf = counts.astype(np.float64)
+        if self.sublinear:
+            np.log(tf, out=tf)
+            tf += 1.0
+        return tf
+
+
+@dataclass(frozen=True, slots=True)
+class LinearClassifier:
+    """One Pipeline: listing fields -> text -> blocks -> logistic regression."""
+
+    name: str
+    labels: tuple[str, ...]
+    fields: tuple[str, ...]
+    max_chars: int
+    blocks: tuple[Block, ...]
+    intercept: np.ndarray  # (k,), k = 1 for two labels
+    # Evidence: the first block's columns holding idf x (the weight a person reads as "pushed
+    # towards the label"): coefficients minus their mean over labels, or the one binary row.
+    evidence_cols: slice
+
+    @property
+    def binary(self) -> bool:
+        return len(self.labels) == 2
+
+
+@dataclass(slots=True)
+class _Counts:
+    """Distinct known terms per document of one batch: grouped by document, in id order."""
+
+    doc: np.ndarray
+    ids: np.ndarray
+    counts: np.ndarray
+    starts: np.ndarray  # first entry of each document (len n + 1)
+
+
+@dataclass(slots=True)
+class _Features:
+    """A tokeniser's table gathered for one batch of texts, with the tf weights."""
+
+    counts: _Counts
+    tf: np.ndarray
+    rows: np.ndarray  # table[ids]
+    norms: dict[int, np.ndarray] = field(default_factory=dict)  # by idf column
+
+
+class LinearModel:
+    """The cluster and origin classifiers of one artifact, in plain arrays.
+
+    `arrays` holds, per tokeniser, its table (terms x columns); `classifiers` say which
+    columns each Pipeline block uses. Built by `app.screening.compile` or `load`.
+    """
+
+    def __init__(
+        self,
+        tokenizers: Sequence[Tokenizer],
+        tables: Sequence[np.ndarray],
+        weighting: Sequence[TfWeighting],
+        classifiers: Mapping[str, LinearClassifier],
+    ) -> None:
+        if set(classifiers) != {"cluster", "origin"}:
+            raise UnsupportedModel("a model has a 'cluster' and an 'origin' classifier")
+        self.tokenizers = list(tokenizers)
+        self.tables = [np.ascontiguousarray(t, dtype=np.float64) for t in tables]
+        self.weighting = list(weighting)
+        self.classifiers = dict(classifiers)
+        self.cluster = self.classifiers["cluster"]
+        self.origin = self.classifiers["origin"]
+        if not self.origin.binary:
+            raise UnsupportedModel("the origin classifier must have two labels")
+        self.cluster_labels = list(self.cluster.labels)
+
+    # -- prediction
+
+    def predict(self, listings: Sequence[Any]) -> Predictions:
+        """Probabilities and evidence terms, vectorised over the whole sequence."""
+        n = len(listings)
+        texts = self._texts(listings)
+        features: dict[tuple[int, int], _Features] = {}
+        out: dict[str, tuple[np.ndarray, list[list[str]]]] = {}
+        for name, clf in self.classifiers.items():
+            docs = texts[clf.fields, clf.max_chars]
+            scores = np.zeros((n, len(clf.intercept)))
+            evidence: list[list[str]] = [[] for _ in range(n)]
+            block_feats = []
+            for block in clf.blocks:
+                key = (block.tokenizer, id(docs))
+                feats = features.get(key)
+                if feats is None:
+                    feats = features[key] = self._features(block.tokenizer, docs)
+                block_feats.append(feats)
+                scores += self._block_scores(feats, block, n)
+            scores += clf.intercept
+            proba = _probabilities(scores)
+            if n:
+                first = clf.blocks[0]
+                targets = np.zeros(n, dtype=np.intp) if clf.binary else proba.argmax(axis=1)
+                evidence = self._evidence(block_feats[0], first, clf.evidence_cols, targets, n)
+            out[name] = (proba, evidence)
+        cluster_proba, cluster_terms = out["cluster"]
+        origin_proba, origin_terms = out["origin"]
+        return Predictions(cluster_proba, origin_proba[:, 1], cluster_terms, origin_terms)
+
+    def _texts(self, listings: Sequence[Any]) -> dict[tuple[tuple[str, ...], int], list[str]]:
+        """The normalised text of each listing, once per distinct (fields, max_chars).
+
+        Classifiers reading the same fields share the list object, hence its tokens.
+        """
+        memo: dict[tuple[Any, ...], str] = {}
+        out: dict[tuple[tuple[str, ...], int], list[str]] = {}
+        for clf in self.classifiers.values():
+            key = (clf.fields, clf.max_chars)
+            if key in out:
+                continue
+            docs = []
+            for listing in listings:
+                # compose() reads only the non-empty string fields: equal ones, equal text.
+                k = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+                text = memo.get(k)
+                if text is None:
+                    text = memo[k] = compose(listing, clf.fields, clf.max_chars)
+                docs.append(text)
+            same = next((d for d in out.values() if d == docs), None)
+            out[key] = docs if same is None else same
+        return out
+
+    def _features(self, tokenizer: int, docs: Sequence[str]) -> _Features:
+        counts = _count(self.tokenizers[tokenizer], docs)
+        tf = self.weighting[tokenizer].apply(counts.counts)
+        return _Features(counts, tf, self.tables[tokenizer][counts.ids])
+
+    def _norms(self, feats: _Features, block: Block, n: int) -> np.ndarray:
+        found = feats.norms.get(block.idf_col)
+        if found is not None:
+            return found
+        if not block.l2:
+            norms = np.ones(n)
+        else:
+            x = feats.tf * feats.rows[:, block.idf_col]
+            if n == 1:
+                norms = np.array([math.sqrt(x @ x) or 1.0])
+            else:
+                norms = np.sqrt(_segment_sum(x * x, feats.counts, n))
+                norms[norms == 0.0] = 1.0
+        feats.norms[block.idf_col] = norms
+        return norms
+
+    def _block_scores(self, feats: _Features, block: Block, n: int) -> np.ndarray:
+        weights = feats.rows[:, block.weight_cols]
+        if n == 1:
+            raw: np.ndarray = (feats.tf @ weights)[None, :]
+        else:
+            raw = _segment_sum(feats.tf[:, None] * weights, feats.counts, n)
+        scores: np.ndarray = raw / self._norms(feats, block, n)[:, None]
+        return scores
+
+    def _evidence(
+        self, feats: _Features, block: Block, cols: slice, targets: np.ndarray, n: int
+    ) -> list[list[str]]:
+        """Per document, the first block's terms that pushed its target label most.
+
+        Ties go to the lower term id (the alphabetical order, as the vectoriser's columns).
+        """
+        c = feats.counts
+        norms = self._norms(feats, block, n)
+        weights = feats.rows[:, cols]
+        contrib = feats.tf * weights[np.arange(len(c.ids)), targets[c.doc]] / norms[c.doc]
+        strong = contrib >= MIN_TERM_WEIGHT
+        doc, ids, contrib = c.doc[strong], c.ids[strong], contrib[strong]
+        terms = self.tokenizers[block.tokenizer].terms
+        if n == 1:
+            order = np.lexsort((ids, -contrib))[:EVIDENCE_TERMS]
+            return [[terms[i] for i in ids[order].tolist()]]
+        order = np.lexsort((ids, -contrib, doc))
+        doc, ids = doc[order], ids[order]
+        # Rank of each entry within its document; the first EVIDENCE_TERMS are shown.
+        first = np.searchsorted(doc, doc, side="left")
+        top = np.arange(len(doc)) - first < EVIDENCE_TERMS
+        out: list[list[str]] = [[] for _ in range(n)]
+        for d, i in zip(doc[top].tolist(), ids[top].tolist(), strict=True):
+            out[d].append(terms[i])
+        return out
+
+    # -- files
+
+    def save(self, path: Path) -> None:
+        """Writes the model as one .npz of plain arrays (no pickles) with a JSON header."""
+        meta = {
+            "format": FORMAT,
+            "tokenizers": [
+                {
+                    "kind": t.spec.kind,
+                    "ngram_range": list(t.spec.ngram_range),
+                    "lowercase": t.spec.lowercase,
+                    "token_pattern": t.spec.token_pattern,
+                    "sublinear_tf": w.sublinear,
+                    "binary": w.binary,
+                }
+                for t, w in zip(self.tokenizers, self.weighting, strict=True)
+            ],
+            "classifiers": {
+                name: {
+                    "labels": list(c.labels),
+                    "fields": list(c.fields),
+                    "max_chars": c.max_chars,
+                    "intercept": c.intercept.tolist(),
+                    "evidence_cols": [c.evidence_cols.start, c.evidence_cols.stop],
+                    "blocks": [
+                        {
+                            "tokenizer": b.tokenizer,
+                            "idf_col": b.idf_col,
+                            "weight_cols": [b.weight_cols.start, b.weight_cols.stop],
+                            "l2": b.l2,
+                        }
+                        for b in c.blocks
+                    ],
+                }
+                for name, c in self.classifiers.items()
+            },
+        }
+        arrays: dict[str, np.ndarray] = {"meta": _encode(json.dumps(meta))}
+        for i, (tok, table) in enumerate(zip(self.tokenizers, self.tables, strict=True)):
+            if any("\x00" in t for t in tok.terms):
+                raise UnsupportedModel("a term holds a NUL character")
+            arrays[f"terms{i}"] = _encode("\x00".join(tok.terms))
+            arrays[f"table{i}"] = table
+        with path.open("wb") as f:
+            np.savez(f, allow_pickle=False, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearModel:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(npz["meta"].tobytes().decode("utf-8"))
+            if meta.get("format") != FORMAT:
+                raise UnsupportedModel(f"{path} is not in format {FORMAT}")
+            specs = meta["tokenizers"]
+            terms = [npz[f"terms{i}"].tobytes().decode("utf-8") for i in range(len(specs))]
+            tables = [npz[f"table{i}"] for i in range(len(specs))]
+        tokenizers = []
+        for spec, joined, table in zip(specs, terms, tables, strict=True):
+            tok = Tokenizer(
+                TokenizerSpec(
+                    spec["kind"],
+                    tuple(spec["ngram_range"]),
+                    spec["lowercase"],
+                    spec["token_pattern"],
+                ),
+                joined.split("\x00") if joined else [],
+            )
+            if table.ndim != 2 or len(table) != len(tok.terms):
+                raise UnsupportedModel(f"{path}: a table does not match its terms")
+            tokenizers.append(tok)
+        classifiers = {
+            name: LinearClassifier(
+                name=name,
+                labels=tuple(c["labels"]),
+                fields=tuple(c["fields"]),
+                max_chars=int(c["max_chars"]),
+                blocks=tuple(
+                    Block(b["tokenizer"], b["idf_col"], slice(*b["weight_cols"]), b["l2"])
+                    for b in c["blocks"]
+                ),
+                intercept=np.asarray(c["intercept"], dtype=np.float64),
+                evidence_cols=slice(*c["evidence_cols"]),
+            )
+            for name, c in meta["classifiers"].items()
+        }
+        weighting = [TfWeighting(s["sublinear_tf"], s["binary"]) for s in specs]
+        return cls(tokenizers, tables, weighting, classifiers)
+
+
+def _encode(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _count(tokenizer: Tokenizer, docs: Sequence[str]) -> _Counts:
+    """Distinct term ids and their counts per document, vectorised over the batch."""
+    n = len(docs)
+    if n == 1:
+        counter = Counter(tokenizer.ids(docs[0]))
+        ids = np.fromiter(counter, np.intp, count=len(counter))
+        counts = np.fromiter(counter.values(), np.intp, count=len(counter))
+        return _Counts(np.zeros(len(ids), np.intp), ids, counts, np.array([0, len(ids)]))
+    per_doc = [tokenizer.ids(d) for d in docs]
+    lengths = np.fromiter(map(len, per_doc), np.intp, count=n)
+    flat = np.array(list(chain.from_iterable(per_doc)), dtype=np.intp)
+    doc = np.repeat(np.arange(n, dtype=np.intp), lengths)
+    vocab = max(len(tokenizer.terms), 1)
+    keys, counts = np.unique(doc * vocab + flat, return_counts=True)
+    doc, ids = np.divmod(keys, vocab)
+    starts = np.searchsorted(doc, np.arange(n + 1))
+    return _Counts(doc, ids, counts, starts)
+
+
+def _segment_sum(values: np.ndarray, counts: _Counts, n: int) -> np.ndarray:
+    """Sums of `values` (rows grouped by document) per document; 0 for empty documents."""
+    sums = np.zeros((n, *values.shape[1:]))
+    nonempty = counts.starts[:-1] < counts.starts[1:]
+    if nonempty.any():
+        # Each non-empty document's rows run up to the next non-empty document's first row.
+        sums[nonempty] = np.add.reduceat(values, counts.starts[:-1][nonempty], axis=0)
+    return sums
+
+
+def _probabilities(scores: np.ndarray) -> np.ndarray:
+    """As LogisticRegression.predict_proba: sigmoid when binary, else softmax."""
+    if scores.shape[1] == 1:
+        p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        return np.stack([1.0 - p, p], axis=1)
+    scores = scores - scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=1, keepdims=True)
+    return scores
