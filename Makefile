@@ -44,6 +44,8 @@ clean:
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
+# bench-http also measures MLServer side by side, from its own venv .bench-venvs/mlserver
+# (created on first use, about 30 s; `python -m bench.http --no-mlserver` skips it).
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http
 
