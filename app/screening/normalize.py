@@ -64,9 +64,14 @@ _LEET = str.maketrans(
 _LEET_CHARS = frozenset("013457@!$|")
 
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9](?:\s*[.\-_*]\s*|\s)){2,}[a-z0-9]\b")
+_SPACED_SEPARATORS = re.compile(r"[\s.\-_*]")
 # A run of three or more of the same letter ("importtt", "kopiii"); x is spared for XXL sizes.
 _REPEATS = re.compile(r"([a-wyz])\1{2,}")
-_TOKEN = re.compile(r"[a-z0-9@!$|]+")
+# The tokens (maximal runs of [a-z0-9@!$|]) that hold a leet character, the only ones
+# `_deleet` can spell out: from the start of a token (the lookbehind), its non-leet characters
+# possessively (no backtracking, so linear time), a leet character, then the rest of it. Same
+# list as the former `[t for t in re.findall(r"[a-z0-9@!$|]+", text) if <t has a leet char>]`.
+_LEET_TOKEN = re.compile(r"(?<![a-z0-9@!$|])[a-z2689]*+[013457@!$|][a-z0-9@!$|]*")
 # "lmport", "|mport": an l or | standing for the i of "imp..." (no word starts with "lmp").
 _L_FOR_I = re.compile(r"(?<![a-z0-9])[l|](?=mp)")
 FOREIGN_COUNTRY = (
@@ -101,43 +106,113 @@ _MATERIAL_CLAIM = re.compile(
     r"(\b" + MATERIAL_WORDS + r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
 )
 MATERIAL_CLAIM_TOKEN = "imported_material"
-_SPACE = re.compile(r"\s+")
+_CATEGORY_SEPARATORS = re.compile(r"[/>\-_|]+")
+
+
+_INVISIBLE_CATEGORIES = frozenset(("Cf", "Cc", "Co", "Cs"))
 
 
 def _is_invisible(ch: str) -> bool:
-    category = unicodedata.category(ch)
-    return category in ("Cf", "Cc", "Co", "Cs") and ch not in "\t\n\r"
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES and ch not in "\t\n\r"
+
+
+# What the invisible-character pass does to the 128 ASCII characters, computed from
+# `_is_invisible` itself: the ASCII controls (Cc, 0x00-0x1f and 0x7f) are dropped, tab,
+# newline and carriage return become spaces, everything else is kept (no ASCII character is
+# Cf, Co or Cs). A per-character map, so str.translate with it is exactly the old generator.
+_ASCII_INVISIBLE = str.maketrans(
+    {
+        chr(i): (" " if chr(i) in "\t\n\r" else None)
+        for i in range(128)
+        if _is_invisible(chr(i)) or chr(i) in "\t\n\r"
+    }
+)
+
+
+def _drop_invisible(text: str) -> str:
+    """`text` without invisible characters, with tab/newline/CR as spaces."""
+    text = text.translate(_ASCII_INVISIBLE)
+    if text.isascii():
+        return text
+    # Non-ASCII characters are judged by unicodedata.category, the definition, once per
+    # distinct character of this text (no cache that could grow without bound).
+    drop = {ord(c): None for c in set(text) if not c.isascii() and _is_invisible(c)}
+    return text.translate(drop) if drop else text
 
 
 def _deleet(token: str) -> str | None:
     """The letters a mixed letter/digit token spells, or None when it is not leetspeak."""
     if not any(c in _LEET_CHARS for c in token):
         return None
-    letters = sum(c.isalpha() for c in token)
+    # Token characters are [a-z0-9@!$|]: map(str.isalpha) counts the same as a generator.
+    letters = sum(map(str.isalpha, token))
     # Product codes ("rx580", "s23") have more digits than letters: leave them alone.
     if letters < 2 or letters < len(token) - letters:
         return None
     return token.translate(_LEET)
 
 
+def _first_group(m: re.Match[str]) -> str:
+    # The same text as the template r"\1" (group 1 always takes part in a _REPEATS match),
+    # but sub() calls it only on a match instead of parsing the template on every call.
+    return m.group(1)
+
+
+def _join_spaced(m: re.Match[str]) -> str:
+    return _SPACED_SEPARATORS.sub("", m.group(0))
+
+
+def _mark_material(m: re.Match[str]) -> str:
+    return m.group(1) + MATERIAL_CLAIM_TOKEN
+
+
 def normalize(text: str) -> str:
-    """Lower-case, de-obfuscated text; leetspeak tokens get their spelled-out form appended."""
-    text = html.unescape(text)
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(" " if c in "\t\n\r" else c for c in text if not _is_invisible(c))
-    text = text.lower().translate(_HOMOGLYPHS)
-    text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s.\-_*]", "", m.group(0)), text)
-    text = _REPEATS.sub(r"\1", text)
-    extra = [d for t in _TOKEN.findall(text) if (d := _deleet(t)) is not None]
+    """Lower-case, de-obfuscated text; leetspeak tokens get their spelled-out form appended.
+
+    The `in` checks before the regex passes are exact shortcuts: each names literal text
+    that every match of the pattern contains, so without it the pass changes nothing.
+    tests/screening/test_normalize_equivalence.py holds this to the pre-optimisation code.
+    """
+    text = html.unescape(text)  # returns the text itself at once when it has no "&"
+    if text.isascii():
+        # NFKC maps every ASCII character to itself and no homoglyph is ASCII (lower() keeps
+        # ASCII ASCII), so only the control characters and the case change. The only ASCII
+        # characters str.isprintable rejects are the controls, the table's keys.
+        if not text.isprintable():
+            text = text.translate(_ASCII_INVISIBLE)
+        text = text.lower()
+    else:
+        text = _drop_invisible(unicodedata.normalize("NFKC", text))
+        text = text.lower().translate(_HOMOGLYPHS)
+    text = _SPACED_LETTERS.sub(_join_spaced, text)
+    text = _REPEATS.sub(_first_group, text)
+    extra = [d for t in _LEET_TOKEN.findall(text) if (d := _deleet(t)) is not None]
     if extra:
         text = f"{text} {' '.join(extra)}"
-    text = _MADE_IN.sub("made in ", _L_FOR_I.sub("i", text))
+    if "mp" in text:  # _L_FOR_I's lookahead needs "mp"
+        text = _L_FOR_I.sub("i", text)
+    # _MADE_IN needs "m", an optional "a", then "d" ("md" or "mad"), and later "in".
+    if "in" in text and ("md" in text or "mad" in text):
+        text = _MADE_IN.sub("made in ", text)
     # The material's claim word is replaced, so the word "import" there does not count as
     # the product's evidence; the token lets the model learn what such titles are.
-    text = _MATERIAL_CLAIM.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
-    if _ORIGIN_CLAIM.search(text):
+    # Every claim word contains one of these ("original" has "ori", "impor\w*" has "impor").
+    if "ori" in text or "impor" in text or "asli" in text or "made in" in text:
+        text = _MATERIAL_CLAIM.sub(_mark_material, text)
+    # The same for _ORIGIN_CLAIM's words ("produk" and "product" both have "produ").
+    if (
+        "ori" in text
+        or "impor" in text
+        or "asli" in text
+        or "made in" in text
+        or "produ" in text
+        or "from" in text
+        or "dari" in text
+    ) and _ORIGIN_CLAIM.search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
-    return _SPACE.sub(" ", text).strip()
+    # Was _SPACE.sub(" ", text).strip(): re's \s and str.split()/strip() both use
+    # str.isspace, so both give the words joined by single spaces.
+    return " ".join(text.split())
 
 
 def _field(record: Any, name: str) -> str:
@@ -152,7 +227,7 @@ def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
         value = _field(record, name)
         if name == "category":
             # Category paths come as "a/b/c" or "A > B > C"; their words are what matters.
-            value = re.sub(r"[/>\-_|]+", " ", value)
+            value = _CATEGORY_SEPARATORS.sub(" ", value)
         if value:
             parts.append(value[:max_chars])
     return normalize(" . ".join(parts))
