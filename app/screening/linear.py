@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -35,6 +35,8 @@ EVIDENCE_TERMS = 3
 MIN_TERM_WEIGHT = 0.15
 # Words whose character n-grams are remembered (a few hundred bytes each); cleared when full.
 WORD_CACHE_SIZE = 100_000
+# Larger batches are predicted in chunks of this many listings.
+BATCH_CHUNK = 256
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
 
 
@@ -144,6 +146,17 @@ class Tokenizer:
         self._lo, self._hi = spec.ngram_range
         self._words: dict[str, list[int]] = {}
 
+    def remember(self, words: Iterable[str]) -> None:
+        """Fills the per-word cache of a `char_wb` tokeniser (does nothing for others)."""
+        if not self._per_word:
+            return
+        get, cache = self.term_ids.get, self._words
+        for word in words:
+            if len(cache) >= WORD_CACHE_SIZE // 2:
+                break
+            grams = _char_wb_ngrams(word, self._lo, self._hi)
+            cache[word] = [i for t in grams if (i := get(t)) is not None]
+
     def ids(self, text: str) -> list[int]:
         """Ids of the known terms of one text, repeated as often as they occur."""
         get = self.term_ids.get
@@ -170,7 +183,7 @@ class Block:
     """One vectoriser of a Pipeline's FeatureUnion, as columns of its tokeniser's table."""
 
     tokenizer: int
-    idf_col: int  # term's idf, 0 for terms outside this vectoriser
+    norm_col: int  # term's squared idf, 0 for terms outside this vectoriser
     weight_cols: slice  # idf x coefficient, one column per score
     l2: bool
 
@@ -219,6 +232,16 @@ class _Counts:
     starts: np.ndarray  # first entry of each document (len n + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _One:
+    """A tokeniser's terms of one text: ids, tf weights, table rows, and their sums."""
+
+    ids: np.ndarray
+    tf: np.ndarray
+    rows: np.ndarray
+    totals: np.ndarray  # (2, columns)
+
+
 @dataclass(slots=True)
 class _Features:
     """A tokeniser's table gathered for one batch of texts, with the tf weights."""
@@ -226,7 +249,7 @@ class _Features:
     counts: _Counts
     tf: np.ndarray
     rows: np.ndarray  # table[ids]
-    norms: dict[int, np.ndarray] = field(default_factory=dict)  # by idf column
+    norms: dict[int, np.ndarray] = field(default_factory=dict)  # by norm column
 
 
 class LinearModel:
@@ -254,11 +277,82 @@ class LinearModel:
         if not self.origin.binary:
             raise UnsupportedModel("the origin classifier must have two labels")
         self.cluster_labels = list(self.cluster.labels)
+        # The words of the word vocabularies are the words titles are made of: their
+        # character n-grams are looked up now, so first sight of a listing costs less.
+        words = [t for tok in self.tokenizers if tok.spec.kind == "word" for t in tok.terms]
+        for tok in self.tokenizers:
+            tok.remember(w for w in words if " " not in w)
 
     # -- prediction
 
     def predict(self, listings: Sequence[Any]) -> Predictions:
         """Probabilities and evidence terms, vectorised over the whole sequence."""
+        n = len(listings)
+        if n == 1:
+            return self._predict_one(listings[0])
+        if n > BATCH_CHUNK:
+            # Chunks keep the gathered tables (terms x columns) small enough for the cache.
+            parts = [
+                self._predict_batch(listings[i : i + BATCH_CHUNK]) for i in range(0, n, BATCH_CHUNK)
+            ]
+            return Predictions(
+                np.concatenate([p.cluster_proba for p in parts]),
+                np.concatenate([p.import_proba for p in parts]),
+                [t for p in parts for t in p.cluster_terms],
+                [t for p in parts for t in p.origin_terms],
+            )
+        return self._predict_batch(listings)
+
+    def _predict_one(self, listing: Any) -> Predictions:
+        """`predict` for one listing, in as few numpy calls as it takes (each costs ~1 µs)."""
+        texts: dict[tuple[Any, ...], str] = {}
+        sums: dict[tuple[int, str], _One] = {}
+        out: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for name, clf in self.classifiers.items():
+            # compose() reads only the non-empty string fields: equal ones, equal text.
+            key = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+            text = texts.get(key)
+            if text is None:
+                text = texts[key] = compose(listing, clf.fields, clf.max_chars)
+            scores = clf.intercept.copy()
+            first: tuple[_One, float] | None = None
+            for block in clf.blocks:
+                one = sums.get((block.tokenizer, text))
+                if one is None:
+                    one = sums[block.tokenizer, text] = self._one(block.tokenizer, text)
+                norm = math.sqrt(one.totals[1, block.norm_col]) if block.l2 else 1.0
+                norm = norm or 1.0
+                scores += one.totals[0, block.weight_cols] / norm
+                if first is None:
+                    first = (one, norm)
+            proba = _probabilities_one(scores)
+            terms: list[str] = []
+            if first is not None:
+                one, norm = first
+                target = 0 if clf.binary else int(proba[0].argmax())
+                contrib = one.tf * one.rows[:, clf.evidence_cols.start + target] / norm
+                strong = contrib >= MIN_TERM_WEIGHT
+                if strong.any():
+                    ids, contrib = one.ids[strong], contrib[strong]
+                    top = ids[np.lexsort((ids, -contrib))[:EVIDENCE_TERMS]].tolist()
+                    all_terms = self.tokenizers[clf.blocks[0].tokenizer].terms
+                    terms = [all_terms[i] for i in top]
+            out[name] = (proba, terms)
+        cluster_proba, cluster_terms = out["cluster"]
+        origin_proba, origin_terms = out["origin"]
+        return Predictions(cluster_proba, origin_proba[:, 1], [cluster_terms], [origin_terms])
+
+    def _one(self, tokenizer: int, text: str) -> _One:
+        counter = Counter(self.tokenizers[tokenizer].ids(text))
+        ids = np.fromiter(counter, np.intp, count=len(counter))
+        tf = self.weighting[tokenizer].apply(
+            np.fromiter(counter.values(), np.intp, count=len(counter))
+        )
+        rows = self.tables[tokenizer][ids]
+        # Row 0: sum of tf x column (scores); row 1: sum of tf^2 x column (squared norms).
+        return _One(ids, tf, rows, np.stack((tf, tf * tf)) @ rows)
+
+    def _predict_batch(self, listings: Sequence[Any]) -> Predictions:
         n = len(listings)
         texts = self._texts(listings)
         features: dict[tuple[int, int], _Features] = {}
@@ -315,27 +409,21 @@ class LinearModel:
         return _Features(counts, tf, self.tables[tokenizer][counts.ids])
 
     def _norms(self, feats: _Features, block: Block, n: int) -> np.ndarray:
-        found = feats.norms.get(block.idf_col)
+        found = feats.norms.get(block.norm_col)
         if found is not None:
             return found
         if not block.l2:
             norms = np.ones(n)
         else:
-            x = feats.tf * feats.rows[:, block.idf_col]
-            if n == 1:
-                norms = np.array([math.sqrt(x @ x) or 1.0])
-            else:
-                norms = np.sqrt(_segment_sum(x * x, feats.counts, n))
-                norms[norms == 0.0] = 1.0
-        feats.norms[block.idf_col] = norms
+            # The l2 norm of the block's tf-idf: sqrt(sum over terms of tf^2 idf^2).
+            squares = feats.tf * feats.tf * feats.rows[:, block.norm_col]
+            norms = np.sqrt(_segment_sum(squares, feats.counts, n))
+            norms[norms == 0.0] = 1.0
+        feats.norms[block.norm_col] = norms
         return norms
 
     def _block_scores(self, feats: _Features, block: Block, n: int) -> np.ndarray:
-        weights = feats.rows[:, block.weight_cols]
-        if n == 1:
-            raw: np.ndarray = (feats.tf @ weights)[None, :]
-        else:
-            raw = _segment_sum(feats.tf[:, None] * weights, feats.counts, n)
+        raw = _segment_sum(feats.tf[:, None] * feats.rows[:, block.weight_cols], feats.counts, n)
         scores: np.ndarray = raw / self._norms(feats, block, n)[:, None]
         return scores
 
@@ -353,9 +441,6 @@ class LinearModel:
         strong = contrib >= MIN_TERM_WEIGHT
         doc, ids, contrib = c.doc[strong], c.ids[strong], contrib[strong]
         terms = self.tokenizers[block.tokenizer].terms
-        if n == 1:
-            order = np.lexsort((ids, -contrib))[:EVIDENCE_TERMS]
-            return [[terms[i] for i in ids[order].tolist()]]
         order = np.lexsort((ids, -contrib, doc))
         doc, ids = doc[order], ids[order]
         # Rank of each entry within its document; the first EVIDENCE_TERMS are shown.
@@ -393,7 +478,7 @@ class LinearModel:
                     "blocks": [
                         {
                             "tokenizer": b.tokenizer,
-                            "idf_col": b.idf_col,
+                            "norm_col": b.norm_col,
                             "weight_cols": [b.weight_cols.start, b.weight_cols.stop],
                             "l2": b.l2,
                         }
@@ -442,7 +527,7 @@ class LinearModel:
                 fields=tuple(c["fields"]),
                 max_chars=int(c["max_chars"]),
                 blocks=tuple(
-                    Block(b["tokenizer"], b["idf_col"], slice(*b["weight_cols"]), b["l2"])
+                    Block(b["tokenizer"], b["norm_col"], slice(*b["weight_cols"]), b["l2"])
                     for b in c["blocks"]
                 ),
                 intercept=np.asarray(c["intercept"], dtype=np.float64),
@@ -461,11 +546,6 @@ def _encode(text: str) -> np.ndarray:
 def _count(tokenizer: Tokenizer, docs: Sequence[str]) -> _Counts:
     """Distinct term ids and their counts per document, vectorised over the batch."""
     n = len(docs)
-    if n == 1:
-        counter = Counter(tokenizer.ids(docs[0]))
-        ids = np.fromiter(counter, np.intp, count=len(counter))
-        counts = np.fromiter(counter.values(), np.intp, count=len(counter))
-        return _Counts(np.zeros(len(ids), np.intp), ids, counts, np.array([0, len(ids)]))
     per_doc = [tokenizer.ids(d) for d in docs]
     lengths = np.fromiter(map(len, per_doc), np.intp, count=n)
     flat = np.array(list(chain.from_iterable(per_doc)), dtype=np.intp)
@@ -485,6 +565,18 @@ def _segment_sum(values: np.ndarray, counts: _Counts, n: int) -> np.ndarray:
         # Each non-empty document's rows run up to the next non-empty document's first row.
         sums[nonempty] = np.add.reduceat(values, counts.starts[:-1][nonempty], axis=0)
     return sums
+
+
+def _probabilities_one(scores: np.ndarray) -> np.ndarray:
+    """`_probabilities` of one row of scores, with math on floats (numpy calls cost more)."""
+    values = scores.tolist()
+    if len(values) == 1:
+        p = 1.0 / (1.0 + math.exp(-values[0]))
+        return np.array([[1.0 - p, p]])
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    total = math.fsum(exps)
+    return np.array([[e / total for e in exps]])
 
 
 def _probabilities(scores: np.ndarray) -> np.ndarray:

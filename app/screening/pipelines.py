@@ -131,7 +131,7 @@ def compile_pipelines(pipelines: Mapping[str, Pipeline]) -> LinearModel:
             if idf.shape != (n,):
                 raise UnsupportedModel("vocabulary and idf do not line up")
             w = np.asarray(coef[:, offset : offset + n], dtype=np.float64)
-            idf_col = add(tok, term_ids, idf).start
+            norm_col = add(tok, term_ids, idf * idf).start
             weight_cols = add(tok, term_ids, idf[:, None] * w.T)
             if j == 0:
                 if len(labels) == 2:
@@ -141,7 +141,7 @@ def compile_pipelines(pipelines: Mapping[str, Pipeline]) -> LinearModel:
                         w - np.asarray(coef, dtype=np.float64).mean(axis=0)[offset : offset + n]
                     )
                     evidence_cols = add(tok, term_ids, idf[:, None] * relative.T)
-            blocks.append(Block(tok, idf_col, weight_cols, vec.norm == "l2"))
+            blocks.append(Block(tok, norm_col, weight_cols, vec.norm == "l2"))
             offset += n
         classifiers[name] = LinearClassifier(
             name=name,
