@@ -1,4 +1,8 @@
-"""Dependencies for routes, as `Annotated` aliases."""
+"""Dependencies for routes, as `Annotated` aliases.
+
+All are `async def`: they only read app state, and FastAPI runs a plain `def` dependency in
+its thread pool, a thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: 'Authorization: 
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
     return state
 
@@ -26,16 +30,16 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_screener(state: StateDep) -> Screener:
+async def get_screener(state: StateDep) -> Screener:
     return state.require()
 
 
-def require_api_key(request: Request, state: StateDep, _: _Credentials) -> None:
+async def require_api_key(request: Request, state: StateDep, _: _Credentials) -> None:
     """401 without a key, 403 with an unknown one; nothing when no keys are configured."""
     state.keys.check(request.headers.get("authorization"))
 
 
-def require_admin_key(request: Request, state: StateDep, _: _Credentials) -> None:
+async def require_admin_key(request: Request, state: StateDep, _: _Credentials) -> None:
     """Admin scope: always needs a configured admin key."""
     state.keys.check(request.headers.get("authorization"), admin=True)
 
@@ -44,12 +48,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ScreenerDep = Annotated[Screener, Depends(get_screener)]
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_observer(metrics: Annotated[Metrics, Depends(get_metrics)]) -> ScreeningObserver:
+async def get_observer(metrics: Annotated[Metrics, Depends(get_metrics)]) -> ScreeningObserver:
     return ScreeningObserver(metrics)
 
 
