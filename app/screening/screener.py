@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import numpy as np
-
 from app.schemas import ClusterResult, Listing, OriginResult, ScreenResult
 from app.screening.countries import DOMESTIC
 from app.screening.policy import Policy
@@ -37,7 +35,9 @@ class Screener:
         self.loaded = loaded
         self.policy = policy
         labels = loaded.model.cluster_labels
-        self._protected = np.array([label in policy.protected_clusters for label in labels])
+        self._protected_columns = [
+            j for j, label in enumerate(labels) if label in policy.protected_clusters
+        ]
 
     @property
     def model_version(self) -> str:
@@ -67,26 +67,31 @@ class Screener:
             logger.exception("model error on %d listing(s); answering review", len(listings))
             return [self._model_error(listing) for listing in listings]
         labels = model.cluster_labels
-        p_protected = preds.cluster_proba[:, self._protected].sum(axis=1)
+        protected = self._protected_columns
+        # Python floats from here: per-listing work on numpy scalars costs more than it does.
+        cluster_rows: list[list[float]] = preds.cluster_proba.tolist()
+        import_proba: list[float] = preds.import_proba.tolist()
+        columns = range(len(labels))
         results = []
         for i, listing in enumerate(listings):
-            scores = {
-                label: round(float(p), 6)
-                for label, p in zip(labels, preds.cluster_proba[i], strict=True)
-            }
-            best = int(preds.cluster_proba[i].argmax())
+            row = cluster_rows[i]
+            scores = {label: round(p, 6) for label, p in zip(labels, row, strict=True)}
+            best = max(columns, key=row.__getitem__)  # the first of equal maxima, as argmax
+            p_protected = 0.0
+            for j in protected:
+                p_protected += row[j]
             structured = structured_origin_evidence(listing)
             if structured:
                 # Structured evidence decides: the text model is not asked to overrule it.
                 p_import = 1.0
                 evidence = structured
             else:
-                p_import = float(preds.import_proba[i])
+                p_import = import_proba[i]
                 evidence = (
                     [f"title: '{t}'" for t in preds.origin_terms[i]] if p_import >= 0.5 else []
                 )
             origin_label = "import" if p_import >= 0.5 else "domestic"
-            verdict = self.policy.decide(float(p_protected[i]), p_import)
+            verdict = self.policy.decide(p_protected, p_import)
             reasons = list(verdict.reasons)
             if structured and verdict.decision == "block":
                 reasons.append("STRUCTURED_ORIGIN_EVIDENCE")
@@ -102,7 +107,7 @@ class Screener:
                     shadow_decision=shadow,
                     cluster=ClusterResult(
                         label=labels[best],
-                        confidence=round(float(preds.cluster_proba[i, best]), 6),
+                        confidence=round(row[best], 6),
                         scores=scores,
                         evidence=preds.cluster_terms[i],
                     ),
