@@ -96,6 +96,25 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
+class NotReady(Exception):
+    """A server process ended, or did not answer 200, before the timeout."""
+
+
+def wait_for_ok(url: str, proc: subprocess.Popen[bytes], started: float, timeout: float) -> float:
+    """Seconds from `started` (a perf_counter value) until GET `url` answers 200."""
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise NotReady(f"exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return time.perf_counter() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.02)
+    raise NotReady(f"not ready in {timeout:.0f} s")
+
+
 class Server:
     """`python -m app --workers N` in its own session, stopped through its process group."""
 
@@ -117,17 +136,10 @@ class Server:
         """Seconds from start until /readyz answers 200 (with N workers: N answers in a row
         is not guaranteed to hit every worker, so the workers' RSS is checked separately)."""
         url = f"http://127.0.0.1:{self.port}/readyz"
-        while time.perf_counter() - self.started < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - self.started
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.02)
-        raise RuntimeError("server not ready in time")
+        try:
+            return wait_for_ok(url, self.proc, self.started, timeout)
+        except NotReady as exc:
+            raise RuntimeError(f"server {exc}") from exc
 
     def worker_rss_mb(self) -> list[float]:
         pids = [self.proc.pid] if self.workers == 1 else _children(self.proc.pid)

@@ -43,7 +43,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as `python bench/mlserver.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import REPO
+from bench.common import REPO, NotReady, wait_for_ok
 from bench.mlserver_model import ScreeningEstimator
 
 VENV = REPO / ".bench-venvs" / "mlserver"
@@ -220,22 +220,10 @@ class MLServer:
     def wait_ready(self, timeout: float = 120.0) -> float:
         """Seconds from start until the model's ready endpoint answers 200."""
         url = f"{self.url}/v2/models/{MODEL_NAME}/ready"
-        while time.perf_counter() - self.started < timeout:
-            if self.proc.poll() is not None:
-                raise MLServerError(
-                    f"MLServer exited with {self.proc.returncode}; its log ends:\n"
-                    + self.log_tail()
-                )
-            try:
-                with urllib.request.urlopen(url, timeout=1) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - self.started
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.02)
-        raise MLServerError(
-            f"MLServer not ready in {timeout:.0f} s; its log ends:\n{self.log_tail()}"
-        )
+        try:
+            return wait_for_ok(url, self.proc, self.started, timeout)
+        except NotReady as exc:
+            raise MLServerError(f"MLServer {exc}; its log ends:\n{self.log_tail()}") from exc
 
     def infer(self, title: str) -> np.ndarray:
         """predict_proba of one title, through HTTP: (clusters + 1,)."""
