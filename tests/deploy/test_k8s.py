@@ -22,9 +22,9 @@ KUBERNETES_VERSION = "1.33.0"
 MANIFESTS = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
 # Read by the image's CMD (the shell), not by Settings.
 SHELL_VARIABLES = {"AKAR_WORKERS", "AKAR_PORT"}
-# Measured: bench/results/http.md (270 MB a worker), a 1,000-listing batch (320 MB at peak),
-# the uvicorn supervisor and multiprocessing's tracker (~165 MB together).
-WORKER_MB, WORKER_PEAK_MB, SUPERVISOR_MB = 270, 320, 165
+# Measured: bench/results/http.md (106 MB a worker), 1,000-listing batches (132 MB at peak),
+# the uvicorn supervisor and multiprocessing's tracker (~77 MB together).
+WORKER_MB, WORKER_PEAK_MB, SUPERVISOR_MB = 106, 132, 77
 
 
 def _load(name: str) -> dict[str, Any]:
