@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 # (title, cluster, origin): enough for a tiny model that separates the obvious cases.
 TINY_EXAMPLES = [
     ("kemeja batik pria lengan panjang", "textile_fashion", "domestic"),
+    ("kemeja batik wanita modern", "textile_fashion", "domestic"),
     ("kaos polos cotton combed", "textile_fashion", "domestic"),
     ("sepatu sneakers wanita", "textile_fashion", "domestic"),
     ("jilbab bergo instan", "textile_fashion", "domestic"),

@@ -24,6 +24,10 @@ class Params:
     word_max_features: int = 60_000
     char_max_features: int = 80_000
     char_ngrams: tuple[int, int] = (2, 5)
+    # The cluster model reads the text without origin words (import, countries): what a
+    # product is does not depend on where it comes from. Held-out shops, akar-1.4.0 vs 1.3.0:
+    # macro-F1 0.891 -> 0.895, handicraft F1 0.62 -> 0.64 (80% of shops trained).
+    cluster_without_origin: bool = True
 
 
 def _features(params: Params) -> FeatureUnion:
@@ -60,7 +64,10 @@ def build_pipelines(params: Params | None = None) -> dict[str, Pipeline]:
     params = params or Params()
     cluster = Pipeline(
         [
-            ("text", ListingText(fields=CLUSTER_FIELDS)),
+            (
+                "text",
+                ListingText(fields=CLUSTER_FIELDS, without_origin=params.cluster_without_origin),
+            ),
             ("features", _features(params)),
             ("clf", LogisticRegression(C=params.cluster_c, max_iter=2000, class_weight="balanced")),
         ]

@@ -211,6 +211,7 @@ class LinearClassifier:
     labels: tuple[str, ...]
     fields: tuple[str, ...]
     max_chars: int
+    without_origin: bool  # reads the text without its origin words (see compose)
     blocks: tuple[Block, ...]
     intercept: np.ndarray  # (k,), k = 1 for two labels
     # Evidence: the first block's columns holding idf x (the weight a person reads as "pushed
@@ -220,6 +221,9 @@ class LinearClassifier:
     @property
     def binary(self) -> bool:
         return len(self.labels) == 2
+
+    def compose(self, listing: Any) -> str:
+        return compose(listing, self.fields, self.max_chars, without_origin=self.without_origin)
 
 
 @dataclass(slots=True)
@@ -310,10 +314,14 @@ class LinearModel:
         out: dict[str, tuple[np.ndarray, list[str]]] = {}
         for name, clf in self.classifiers.items():
             # compose() reads only the non-empty string fields: equal ones, equal text.
-            key = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+            key = (
+                clf.max_chars,
+                clf.without_origin,
+                *((f, v) for f in clf.fields if (v := _field(listing, f))),
+            )
             text = texts.get(key)
             if text is None:
-                text = texts[key] = compose(listing, clf.fields, clf.max_chars)
+                text = texts[key] = clf.compose(listing)
             scores = clf.intercept.copy()
             first: tuple[_One, float] | None = None
             for block in clf.blocks:
@@ -358,7 +366,7 @@ class LinearModel:
         features: dict[tuple[int, int], _Features] = {}
         out: dict[str, tuple[np.ndarray, list[list[str]]]] = {}
         for name, clf in self.classifiers.items():
-            docs = texts[clf.fields, clf.max_chars]
+            docs = texts[clf.fields, clf.max_chars, clf.without_origin]
             scores = np.zeros((n, len(clf.intercept)))
             evidence: list[list[str]] = [[] for _ in range(n)]
             block_feats = []
@@ -380,24 +388,30 @@ class LinearModel:
         origin_proba, origin_terms = out["origin"]
         return Predictions(cluster_proba, origin_proba[:, 1], cluster_terms, origin_terms)
 
-    def _texts(self, listings: Sequence[Any]) -> dict[tuple[tuple[str, ...], int], list[str]]:
+    def _texts(
+        self, listings: Sequence[Any]
+    ) -> dict[tuple[tuple[str, ...], int, bool], list[str]]:
         """The normalised text of each listing, once per distinct (fields, max_chars).
 
         Classifiers reading the same fields share the list object, hence its tokens.
         """
         memo: dict[tuple[Any, ...], str] = {}
-        out: dict[tuple[tuple[str, ...], int], list[str]] = {}
+        out: dict[tuple[tuple[str, ...], int, bool], list[str]] = {}
         for clf in self.classifiers.values():
-            key = (clf.fields, clf.max_chars)
+            key = (clf.fields, clf.max_chars, clf.without_origin)
             if key in out:
                 continue
             docs = []
             for listing in listings:
                 # compose() reads only the non-empty string fields: equal ones, equal text.
-                k = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+                k = (
+                    clf.max_chars,
+                    clf.without_origin,
+                    *((f, v) for f in clf.fields if (v := _field(listing, f))),
+                )
                 text = memo.get(k)
                 if text is None:
-                    text = memo[k] = compose(listing, clf.fields, clf.max_chars)
+                    text = memo[k] = clf.compose(listing)
                 docs.append(text)
             same = next((d for d in out.values() if d == docs), None)
             out[key] = docs if same is None else same
@@ -473,6 +487,7 @@ class LinearModel:
                     "labels": list(c.labels),
                     "fields": list(c.fields),
                     "max_chars": c.max_chars,
+                    "without_origin": c.without_origin,
                     "intercept": c.intercept.tolist(),
                     "evidence_cols": [c.evidence_cols.start, c.evidence_cols.stop],
                     "blocks": [
@@ -526,6 +541,7 @@ class LinearModel:
                 labels=tuple(c["labels"]),
                 fields=tuple(c["fields"]),
                 max_chars=int(c["max_chars"]),
+                without_origin=bool(c.get("without_origin", False)),
                 blocks=tuple(
                     Block(b["tokenizer"], b["norm_col"], slice(*b["weight_cols"]), b["l2"])
                     for b in c["blocks"]

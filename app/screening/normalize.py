@@ -220,8 +220,27 @@ def _field(record: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
-    """The normalised text of one listing: the named fields, each cut to max_chars."""
+# Words that say where a product comes from, not what it is (TAXONOMY: the cluster does not
+# depend on origin). The cluster model does not read them: in the scraped listings imports
+# are mostly electronics, so "import" and country names would pull an imported shirt or
+# snack towards `other` and away from its protected cluster.
+_ORIGIN_WORDS = re.compile(
+    r"\b(?:impor\w*|" + FOREIGN_COUNTRY[1:-1] + "|" + ORIGIN_CLAIM_TOKEN + r"|made in)\b"
+)
+
+
+def drop_origin_words(text: str) -> str:
+    """Normalised text without its origin words (import, countries, the claim token)."""
+    return " ".join(_ORIGIN_WORDS.sub(" ", text).split())
+
+
+def compose(
+    record: Any, fields: Sequence[str], max_chars: int, *, without_origin: bool = False
+) -> str:
+    """The normalised text of one listing: the named fields, each cut to max_chars.
+
+    `without_origin` drops the origin words (see `drop_origin_words`): the cluster's text.
+    """
     parts = []
     for name in fields:
         value = _field(record, name)
@@ -230,4 +249,5 @@ def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
             value = _CATEGORY_SEPARATORS.sub(" ", value)
         if value:
             parts.append(value[:max_chars])
-    return normalize(" . ".join(parts))
+    text = normalize(" . ".join(parts))
+    return drop_origin_words(text) if without_origin else text

@@ -33,12 +33,19 @@ class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         *,
         fields: Sequence[str] = ("title", "brand", "category", "description"),
         max_chars: int = 500,
+        without_origin: bool = False,
     ) -> None:
         self.fields = fields
         self.max_chars = max_chars
+        self.without_origin = without_origin
 
     def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:  # noqa: N803
         return self
 
     def transform(self, X: Iterable[Any]) -> np.ndarray:  # noqa: N803
-        return np.array([compose(r, self.fields, self.max_chars) for r in X], dtype=object)
+        # Pickles made before the option existed have no attribute: they read every word.
+        without = bool(getattr(self, "without_origin", False))
+        return np.array(
+            [compose(r, self.fields, self.max_chars, without_origin=without) for r in X],
+            dtype=object,
+        )

@@ -20,7 +20,6 @@ from sklearn.pipeline import Pipeline
 
 from app.screening.linear import LinearModel, Tokenizer, UnsupportedModel
 from app.screening.model import ScreeningModel
-from app.screening.normalize import compose
 from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
 from tests.conftest import REPO, TINY_EXAMPLES
@@ -108,7 +107,7 @@ def assert_same_tokens(pipelines: dict[str, Pipeline], listings: list[dict[str, 
     linear = compile_pipelines(pipelines)
     for pipeline in pipelines.values():
         text_step, union = pipeline[0], pipeline[1]
-        texts = [compose(x, text_step.fields, text_step.max_chars) for x in listings]
+        texts = list(text_step.transform(listings))
         for _, vec in union.transformer_list:
             tok = _tokenizer_of(linear, vec)
             analyze = vec.build_analyzer()
@@ -194,6 +193,17 @@ def test_an_unexpected_step_falls_back_to_sklearn() -> None:
     with pytest.raises(UnsupportedModel, match="CountVectorizer"):
         compile_pipelines(pipelines)
     assert not ScreeningModel.from_pipelines(pipelines).compiled
+
+
+def test_a_cluster_text_without_origin_words_is_reproduced() -> None:
+    pipelines = _tiny_fitted()
+    pipelines["cluster"].set_params(text__without_origin=True)
+    listings = [{"title": t} for t, _, _ in TINY_EXAMPLES]
+    pipelines["cluster"].fit(listings, [c for _, c, _ in TINY_EXAMPLES])
+    linear = compile_pipelines(pipelines)
+    assert linear.cluster.without_origin and not linear.origin.without_origin
+    assert_reproduces(pipelines, _tiny_listings())
+    assert_same_tokens(pipelines, _tiny_listings())
 
 
 def test_supported_settings_other_than_ours_are_reproduced() -> None:

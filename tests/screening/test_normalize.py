@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.screening.normalize import MATERIAL_CLAIM_TOKEN, ORIGIN_CLAIM_TOKEN, compose, normalize
+from app.screening.normalize import (
+    MATERIAL_CLAIM_TOKEN,
+    ORIGIN_CLAIM_TOKEN,
+    compose,
+    drop_origin_words,
+    normalize,
+)
 from app.screening.text import ListingText
 
 
@@ -104,3 +110,21 @@ def test_an_imported_material_is_marked_apart_from_the_product(raw: str, materia
     assert (MATERIAL_CLAIM_TOKEN in tokens) is material
     if material:
         assert ORIGIN_CLAIM_TOKEN not in tokens
+
+
+@pytest.mark.parametrize(
+    ("title", "cluster_text"),
+    [
+        ("Kaos Polos IMPORT China", "kaos polos"),
+        ("Sepatu made in Vietnam ORIGINAL", "sepatu original"),
+        # The disguised word stays as written; its spelled-out "import" is what goes.
+        ("Keripik pedas 1mp0rt korea", "keripik pedas 1mp0rt"),
+        ("Kemeja batik Solo", "kemeja batik solo"),
+        ("Tas kulit imported", "tas kulit"),
+    ],
+)
+def test_the_cluster_text_leaves_out_origin_words(title: str, cluster_text: str) -> None:
+    text = compose({"title": title}, ["title"], 500, without_origin=True)
+    assert text.split() == drop_origin_words(compose({"title": title}, ["title"], 500)).split()
+    assert text == cluster_text
+    assert not {"import", "china", "vietnam", "korea", ORIGIN_CLAIM_TOKEN} & set(text.split())
