@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from app.screening.normalize import _field, compose
+from app.screening.normalize import _field, compose, drop_origin_words
 
 FORMAT = "akar-linear/1"
 EVIDENCE_TERMS = 3
@@ -222,9 +222,6 @@ class LinearClassifier:
     def binary(self) -> bool:
         return len(self.labels) == 2
 
-    def compose(self, listing: Any) -> str:
-        return compose(listing, self.fields, self.max_chars, without_origin=self.without_origin)
-
 
 @dataclass(slots=True)
 class _Counts:
@@ -314,14 +311,12 @@ class LinearModel:
         out: dict[str, tuple[np.ndarray, list[str]]] = {}
         for name, clf in self.classifiers.items():
             # compose() reads only the non-empty string fields: equal ones, equal text.
-            key = (
-                clf.max_chars,
-                clf.without_origin,
-                *((f, v) for f in clf.fields if (v := _field(listing, f))),
-            )
+            key = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
             text = texts.get(key)
             if text is None:
-                text = texts[key] = clf.compose(listing)
+                text = texts[key] = compose(listing, clf.fields, clf.max_chars)
+            if clf.without_origin:
+                text = drop_origin_words(text)
             scores = clf.intercept.copy()
             first: tuple[_One, float] | None = None
             for block in clf.blocks:
@@ -362,59 +357,65 @@ class LinearModel:
 
     def _predict_batch(self, listings: Sequence[Any]) -> Predictions:
         n = len(listings)
-        texts = self._texts(listings)
-        features: dict[tuple[int, int], _Features] = {}
+        # Each distinct text is tokenised, counted and gathered once, whichever classifiers
+        # read it: the cluster's and the origin's text differ only for listings with origin
+        # words or a category. maps[name][i] is the distinct text classifier `name` reads
+        # for listing i.
+        index: dict[str, int] = {}
+        maps: dict[str, np.ndarray] = {}
+        for name, docs in self._texts(listings).items():
+            ids = (index.setdefault(text, len(index)) for text in docs)
+            maps[name] = np.fromiter(ids, np.intp, count=n)
+        distinct = list(index)
+        u = len(distinct)
+        features: dict[int, _Features] = {}
         out: dict[str, tuple[np.ndarray, list[list[str]]]] = {}
         for name, clf in self.classifiers.items():
-            docs = texts[clf.fields, clf.max_chars, clf.without_origin]
+            rows_of = maps[name]
             scores = np.zeros((n, len(clf.intercept)))
-            evidence: list[list[str]] = [[] for _ in range(n)]
-            block_feats = []
             for block in clf.blocks:
-                key = (block.tokenizer, id(docs))
-                feats = features.get(key)
+                feats = features.get(block.tokenizer)
                 if feats is None:
-                    feats = features[key] = self._features(block.tokenizer, docs)
-                block_feats.append(feats)
-                scores += self._block_scores(feats, block, n)
+                    feats = features[block.tokenizer] = self._features(block.tokenizer, distinct)
+                scores += self._block_scores(feats, block, u)[rows_of]
             scores += clf.intercept
             proba = _probabilities(scores)
+            evidence: list[list[str]] = []
             if n:
                 first = clf.blocks[0]
-                targets = np.zeros(n, dtype=np.intp) if clf.binary else proba.argmax(axis=1)
-                evidence = self._evidence(block_feats[0], first, clf.evidence_cols, targets, n)
+                targets = np.full(u, -1, dtype=np.intp)  # -1: a text this one does not read
+                targets[rows_of] = (
+                    np.zeros(n, dtype=np.intp) if clf.binary else proba.argmax(axis=1)
+                )
+                by_text = self._evidence(
+                    features[first.tokenizer], first, clf.evidence_cols, targets, u
+                )
+                evidence = [list(by_text[j]) for j in rows_of.tolist()]
             out[name] = (proba, evidence)
         cluster_proba, cluster_terms = out["cluster"]
         origin_proba, origin_terms = out["origin"]
         return Predictions(cluster_proba, origin_proba[:, 1], cluster_terms, origin_terms)
 
-    def _texts(
-        self, listings: Sequence[Any]
-    ) -> dict[tuple[tuple[str, ...], int, bool], list[str]]:
-        """The normalised text of each listing, once per distinct (fields, max_chars).
-
-        Classifiers reading the same fields share the list object, hence its tokens.
-        """
+    def _texts(self, listings: Sequence[Any]) -> dict[str, list[str]]:
+        """Per classifier, the text of each listing; a listing is normalised once."""
         memo: dict[tuple[Any, ...], str] = {}
-        out: dict[tuple[tuple[str, ...], int, bool], list[str]] = {}
-        for clf in self.classifiers.values():
-            key = (clf.fields, clf.max_chars, clf.without_origin)
-            if key in out:
-                continue
+        dropped: dict[str, str] = {}
+        out: dict[str, list[str]] = {}
+        for name, clf in self.classifiers.items():
             docs = []
             for listing in listings:
                 # compose() reads only the non-empty string fields: equal ones, equal text.
-                k = (
-                    clf.max_chars,
-                    clf.without_origin,
-                    *((f, v) for f in clf.fields if (v := _field(listing, f))),
-                )
+                k = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
                 text = memo.get(k)
                 if text is None:
-                    text = memo[k] = clf.compose(listing)
+                    text = memo[k] = compose(listing, clf.fields, clf.max_chars)
+                if clf.without_origin:
+                    without = dropped.get(text)
+                    if without is None:
+                        without = dropped[text] = drop_origin_words(text)
+                    text = without
                 docs.append(text)
-            same = next((d for d in out.values() if d == docs), None)
-            out[key] = docs if same is None else same
+            out[name] = docs
         return out
 
     def _features(self, tokenizer: int, docs: Sequence[str]) -> _Features:
@@ -451,8 +452,9 @@ class LinearModel:
         c = feats.counts
         norms = self._norms(feats, block, n)
         weights = feats.rows[:, cols]
-        contrib = feats.tf * weights[np.arange(len(c.ids)), targets[c.doc]] / norms[c.doc]
-        strong = contrib >= MIN_TERM_WEIGHT
+        target = targets[c.doc]  # -1 for documents without a target: none of their terms
+        contrib = feats.tf * weights[np.arange(len(c.ids)), target] / norms[c.doc]
+        strong = (contrib >= MIN_TERM_WEIGHT) & (target >= 0)
         doc, ids, contrib = c.doc[strong], c.ids[strong], contrib[strong]
         terms = self.tokenizers[block.tokenizer].terms
         order = np.lexsort((ids, -contrib, doc))
