@@ -35,6 +35,8 @@ EVIDENCE_TERMS = 3
 MIN_TERM_WEIGHT = 0.15
 # Words whose character n-grams are remembered (a few hundred bytes each); cleared when full.
 WORD_CACHE_SIZE = 100_000
+# 1 + log(count) for counts below 1,024 (index 0 is never read: counts start at 1).
+_SUBLINEAR_TF = np.concatenate(([0.0], np.log(np.arange(1.0, 1024.0)) + 1.0))
 # Larger batches are predicted in chunks of this many listings.
 BATCH_CHUNK = 256
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
@@ -196,6 +198,10 @@ class TfWeighting:
     def apply(self, counts: np.ndarray) -> np.ndarray:
         if self.binary:
             return np.ones(len(counts))
+        if self.sublinear and len(counts) and counts.max() < len(_SUBLINEAR_TF):
+            # 1 + log(count) looked up: a title's counts are small integers.
+            tf: np.ndarray = _SUBLINEAR_TF[counts]
+            return tf
         tf = counts.astype(np.float64)
         if self.sublinear:
             np.log(tf, out=tf)
@@ -240,7 +246,8 @@ class _One:
     ids: np.ndarray
     tf: np.ndarray
     rows: np.ndarray
-    totals: np.ndarray  # (2, columns)
+    weighted: np.ndarray  # sum of tf x column: the scores' columns
+    squared: np.ndarray  # sum of tf^2 x column: the squared norms' columns
 
 
 @dataclass(slots=True)
@@ -323,9 +330,9 @@ class LinearModel:
                 one = sums.get((block.tokenizer, text))
                 if one is None:
                     one = sums[block.tokenizer, text] = self._one(block.tokenizer, text)
-                norm = math.sqrt(one.totals[1, block.norm_col]) if block.l2 else 1.0
+                norm = math.sqrt(one.squared[block.norm_col]) if block.l2 else 1.0
                 norm = norm or 1.0
-                scores += one.totals[0, block.weight_cols] / norm
+                scores += one.weighted[block.weight_cols] / norm
                 if first is None:
                     first = (one, norm)
             proba = _probabilities_one(scores)
@@ -334,12 +341,15 @@ class LinearModel:
                 one, norm = first
                 target = 0 if clf.binary else int(proba[0].argmax())
                 contrib = one.tf * one.rows[:, clf.evidence_cols.start + target] / norm
-                strong = contrib >= MIN_TERM_WEIGHT
-                if strong.any():
-                    ids, contrib = one.ids[strong], contrib[strong]
-                    top = ids[np.lexsort((ids, -contrib))[:EVIDENCE_TERMS]].tolist()
+                strong = np.flatnonzero(contrib >= MIN_TERM_WEIGHT)
+                if len(strong):
+                    # Largest contribution first, ties to the lower term id; a handful of
+                    # terms, so sorted in Python.
+                    ranked = sorted(
+                        zip((-contrib[strong]).tolist(), one.ids[strong].tolist(), strict=True)
+                    )
                     all_terms = self.tokenizers[clf.blocks[0].tokenizer].terms
-                    terms = [all_terms[i] for i in top]
+                    terms = [all_terms[i] for _, i in ranked[:EVIDENCE_TERMS]]
             out[name] = (proba, terms)
         cluster_proba, cluster_terms = out["cluster"]
         origin_proba, origin_terms = out["origin"]
@@ -352,8 +362,7 @@ class LinearModel:
             np.fromiter(counter.values(), np.intp, count=len(counter))
         )
         rows = self.tables[tokenizer][ids]
-        # Row 0: sum of tf x column (scores); row 1: sum of tf^2 x column (squared norms).
-        return _One(ids, tf, rows, np.stack((tf, tf * tf)) @ rows)
+        return _One(ids, tf, rows, tf @ rows, (tf * tf) @ rows)
 
     def _predict_batch(self, listings: Sequence[Any]) -> Predictions:
         n = len(listings)
