@@ -152,17 +152,21 @@ class Tokenizer:
         """Fills the per-word cache of a `char_wb` tokeniser (does nothing for others)."""
         if not self._per_word:
             return
-        get, cache = self.term_ids.get, self._words
+        cache = self._words
         for word in words:
             if len(cache) >= WORD_CACHE_SIZE // 2:
                 break
-            grams = _char_wb_ngrams(word, self._lo, self._hi)
-            cache[word] = [i for t in grams if (i := get(t)) is not None]
+            cache[word] = self._word_ids(word)
+
+    def _word_ids(self, word: str) -> list[int]:
+        """Ids of the known character n-grams of one whitespace-free word."""
+        get = self.term_ids.get
+        return [i for t in _char_wb_ngrams(word, self._lo, self._hi) if (i := get(t)) is not None]
 
     def ids(self, text: str) -> list[int]:
         """Ids of the known terms of one text, repeated as often as they occur."""
-        get = self.term_ids.get
         if not self._per_word:
+            get = self.term_ids.get
             return [i for t in self.analyze(text) if (i := get(t)) is not None]
         cache = self._words
         out: list[int] = []
@@ -171,8 +175,7 @@ class Tokenizer:
             if known is None:
                 if len(cache) >= WORD_CACHE_SIZE:
                     cache.clear()
-                grams = _char_wb_ngrams(word, self._lo, self._hi)
-                known = cache[word] = [i for t in grams if (i := get(t)) is not None]
+                known = cache[word] = self._word_ids(word)
             out += known
         return out
 

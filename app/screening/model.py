@@ -25,7 +25,6 @@ __all__ = ["CLUSTER_LABELS", "ORIGIN_LABELS", "Predictions", "ScreeningModel"]
 logger = logging.getLogger("akar_gate")
 
 CLUSTER_LABELS = ("textile_fashion", "culinary", "handicraft", "other")
-PROTECTED_DEFAULT = ("textile_fashion", "culinary", "handicraft")
 ORIGIN_LABELS = ("domestic", "import")
 # The compiled form must reproduce scikit-learn on these before it is used.
 PROBE_LISTINGS: list[dict[str, str]] = [
