@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.normalize import FOREIGN_COUNTRY, normalize
+from app.screening.normalize import FOREIGN_COUNTRY, IMPORT_WORD, is_quality_claim, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 
@@ -137,13 +137,6 @@ def cluster_from_electronics(node: str, title: str = "") -> str:
 
 
 _COUNTRY = FOREIGN_COUNTRY
-_IMPORT_WORD = re.compile(r"\b(import|impor|imported|imports|importir)\b")
-# Context that makes "import" a quality or material claim, not the product's origin.
-_NOT_ORIGIN_BEFORE = re.compile(
-    r"\b(kualitas|quality|grade|setara|ala|like|mirip|standar|standard|kw|seperti|rasa|model|"
-    r"style|gaya)\W+(\w+\W+)?$"
-)
-_NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
 _ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")
 _INTL = re.compile(r"(-\s*intl\b|\blazada\W*intl\b|\bintl\s*$)")
@@ -152,11 +145,9 @@ _INTL = re.compile(r"(-\s*intl\b|\blazada\W*intl\b|\bintl\s*$)")
 def title_import_evidence(title: str) -> list[str]:
     """Explicit import evidence in a title (TAXONOMY origin rules), as matched phrases."""
     text = normalize(title)
-    found = []
-    for m in _IMPORT_WORD.finditer(text):
-        before, after = text[: m.start()], text[m.end() :]
-        if not (_NOT_ORIGIN_BEFORE.search(before) or _NOT_ORIGIN_AFTER.search(after)):
-            found.append(m.group(0))
+    found: list[str] = []
+    # An import word in a quality or style claim ("kualitas import") is not evidence.
+    found.extend(m.group(0) for m in IMPORT_WORD.finditer(text) if not is_quality_claim(text, m))
     for pattern in (_MADE_IN, _INTL):
         found.extend(m.group(0) for m in pattern.finditer(text))
     # A material's claim ("bahan toyobo original japan") was already rewritten by `normalize`.

@@ -28,6 +28,9 @@ class Params:
     # product is does not depend on where it comes from. Held-out shops, akar-1.4.0 vs 1.3.0:
     # macro-F1 0.891 -> 0.895, handicraft F1 0.62 -> 0.64 (80% of shops trained).
     cluster_without_origin: bool = True
+    # Both models read an import word of a quality or style claim ("kualitas import", "import
+    # quality", "model import") as one token, not as "import" (TAXONOMY: not evidence).
+    quality_claims: bool = True
 
 
 def _features(params: Params) -> FeatureUnion:
@@ -66,7 +69,11 @@ def build_pipelines(params: Params | None = None) -> dict[str, Pipeline]:
         [
             (
                 "text",
-                ListingText(fields=CLUSTER_FIELDS, without_origin=params.cluster_without_origin),
+                ListingText(
+                    fields=CLUSTER_FIELDS,
+                    quality_claims=params.quality_claims,
+                    without_origin=params.cluster_without_origin,
+                ),
             ),
             ("features", _features(params)),
             ("clf", LogisticRegression(C=params.cluster_c, max_iter=2000, class_weight="balanced")),
@@ -74,7 +81,7 @@ def build_pipelines(params: Params | None = None) -> dict[str, Pipeline]:
     )
     origin = Pipeline(
         [
-            ("text", ListingText(fields=ORIGIN_FIELDS)),
+            ("text", ListingText(fields=ORIGIN_FIELDS, quality_claims=params.quality_claims)),
             ("features", _features(params)),
             ("clf", LogisticRegression(C=params.origin_c, max_iter=2000, class_weight="balanced")),
         ]

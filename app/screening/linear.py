@@ -220,6 +220,7 @@ class LinearClassifier:
     labels: tuple[str, ...]
     fields: tuple[str, ...]
     max_chars: int
+    quality_claims: bool  # import words of quality claims marked (see compose)
     without_origin: bool  # reads the text without its origin words (see compose)
     blocks: tuple[Block, ...]
     intercept: np.ndarray  # (k,), k = 1 for two labels
@@ -321,10 +322,16 @@ class LinearModel:
         out: dict[str, tuple[np.ndarray, list[str]]] = {}
         for name, clf in self.classifiers.items():
             # compose() reads only the non-empty string fields: equal ones, equal text.
-            key = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+            key = (
+                clf.max_chars,
+                clf.quality_claims,
+                *((f, v) for f in clf.fields if (v := _field(listing, f))),
+            )
             text = texts.get(key)
             if text is None:
-                text = texts[key] = compose(listing, clf.fields, clf.max_chars)
+                text = texts[key] = compose(
+                    listing, clf.fields, clf.max_chars, quality_claims=clf.quality_claims
+                )
             if clf.without_origin:
                 text = drop_origin_words(text)
             scores = clf.intercept.copy()
@@ -417,10 +424,16 @@ class LinearModel:
             docs = []
             for listing in listings:
                 # compose() reads only the non-empty string fields: equal ones, equal text.
-                k = (clf.max_chars, *((f, v) for f in clf.fields if (v := _field(listing, f))))
+                k = (
+                    clf.max_chars,
+                    clf.quality_claims,
+                    *((f, v) for f in clf.fields if (v := _field(listing, f))),
+                )
                 text = memo.get(k)
                 if text is None:
-                    text = memo[k] = compose(listing, clf.fields, clf.max_chars)
+                    text = memo[k] = compose(
+                        listing, clf.fields, clf.max_chars, quality_claims=clf.quality_claims
+                    )
                 if clf.without_origin:
                     without = dropped.get(text)
                     if without is None:
@@ -501,6 +514,7 @@ class LinearModel:
                     "labels": list(c.labels),
                     "fields": list(c.fields),
                     "max_chars": c.max_chars,
+                    "quality_claims": c.quality_claims,
                     "without_origin": c.without_origin,
                     "intercept": c.intercept.tolist(),
                     "evidence_cols": [c.evidence_cols.start, c.evidence_cols.stop],
@@ -555,6 +569,7 @@ class LinearModel:
                 labels=tuple(c["labels"]),
                 fields=tuple(c["fields"]),
                 max_chars=int(c["max_chars"]),
+                quality_claims=bool(c.get("quality_claims", False)),
                 without_origin=bool(c.get("without_origin", False)),
                 blocks=tuple(
                     Block(b["tokenizer"], b["norm_col"], slice(*b["weight_cols"]), b["l2"])

@@ -220,6 +220,37 @@ def _field(record: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# TAXONOMY: "a quality claim ("kualitas import", "import quality")" and a style or model name
+# are not import evidence. An import word in such a context is replaced by one token, so the
+# origin model does not read it as the product's origin; `training.mapping` labels with the
+# same rule.
+IMPORT_WORD = re.compile(r"\b(import|impor|imported|imports|importir)\b")
+_NOT_ORIGIN_BEFORE = re.compile(
+    r"\b(kualitas|quality|grade|setara|ala|like|mirip|standar|standard|kw|seperti|rasa|model|"
+    r"style|gaya)\W+(\w+\W+)?$"
+)
+_NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
+QUALITY_CLAIM_TOKEN = "import_quality_claim"
+
+
+def is_quality_claim(text: str, match: re.Match[str]) -> bool:
+    """Whether the import word `match` of `text` is a quality or style claim."""
+    return bool(
+        _NOT_ORIGIN_BEFORE.search(text, 0, match.start())
+        or _NOT_ORIGIN_AFTER.search(text[match.end() :])
+    )
+
+
+def mark_quality_claims(text: str) -> str:
+    """Normalised text with each import word of a quality or style claim replaced by a token."""
+    if "impor" not in text:
+        return text
+    claims = [m for m in IMPORT_WORD.finditer(text) if is_quality_claim(text, m)]
+    for m in reversed(claims):
+        text = text[: m.start()] + QUALITY_CLAIM_TOKEN + text[m.end() :]
+    return text
+
+
 # Words that say where a product comes from, not what it is (TAXONOMY: the cluster does not
 # depend on origin). The cluster model does not read them: in the scraped listings imports
 # are mostly electronics, so "import" and country names would pull an imported shirt or
@@ -235,11 +266,17 @@ def drop_origin_words(text: str) -> str:
 
 
 def compose(
-    record: Any, fields: Sequence[str], max_chars: int, *, without_origin: bool = False
+    record: Any,
+    fields: Sequence[str],
+    max_chars: int,
+    *,
+    quality_claims: bool = False,
+    without_origin: bool = False,
 ) -> str:
     """The normalised text of one listing: the named fields, each cut to max_chars.
 
-    `without_origin` drops the origin words (see `drop_origin_words`): the cluster's text.
+    `quality_claims` marks import words that are quality claims (see `mark_quality_claims`);
+    `without_origin` then drops the origin words (see `drop_origin_words`): the cluster's text.
     """
     parts = []
     for name in fields:
@@ -250,4 +287,6 @@ def compose(
         if value:
             parts.append(value[:max_chars])
     text = normalize(" . ".join(parts))
+    if quality_claims:
+        text = mark_quality_claims(text)
     return drop_origin_words(text) if without_origin else text

@@ -148,6 +148,7 @@ def compile_pipelines(pipelines: Mapping[str, Pipeline]) -> LinearModel:
             labels=labels,
             fields=tuple(text.fields),
             max_chars=int(text.max_chars),
+            quality_claims=bool(getattr(text, "quality_claims", False)),
             without_origin=bool(getattr(text, "without_origin", False)),
             blocks=tuple(blocks),
             intercept=np.asarray(clf.intercept_, dtype=np.float64).reshape(-1),

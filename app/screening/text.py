@@ -33,19 +33,23 @@ class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         *,
         fields: Sequence[str] = ("title", "brand", "category", "description"),
         max_chars: int = 500,
+        quality_claims: bool = False,
         without_origin: bool = False,
     ) -> None:
         self.fields = fields
         self.max_chars = max_chars
+        self.quality_claims = quality_claims
         self.without_origin = without_origin
 
     def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:  # noqa: N803
         return self
 
     def transform(self, X: Iterable[Any]) -> np.ndarray:  # noqa: N803
-        # Pickles made before the option existed have no attribute: they read every word.
-        without = bool(getattr(self, "without_origin", False))
+        # Pickles made before an option existed have no attribute: it was off.
+        options = {
+            "quality_claims": bool(getattr(self, "quality_claims", False)),
+            "without_origin": bool(getattr(self, "without_origin", False)),
+        }
         return np.array(
-            [compose(r, self.fields, self.max_chars, without_origin=without) for r in X],
-            dtype=object,
+            [compose(r, self.fields, self.max_chars, **options) for r in X], dtype=object
         )

@@ -197,13 +197,25 @@ def test_an_unexpected_step_falls_back_to_sklearn() -> None:
 
 def test_a_cluster_text_without_origin_words_is_reproduced() -> None:
     pipelines = _tiny_fitted()
-    pipelines["cluster"].set_params(text__without_origin=True)
+    pipelines["cluster"].set_params(text__without_origin=True, text__quality_claims=False)
     listings = [{"title": t} for t, _, _ in TINY_EXAMPLES]
     pipelines["cluster"].fit(listings, [c for _, c, _ in TINY_EXAMPLES])
     linear = compile_pipelines(pipelines)
     assert linear.cluster.without_origin and not linear.origin.without_origin
     assert_reproduces(pipelines, _tiny_listings())
     assert_same_tokens(pipelines, _tiny_listings())
+
+
+def test_texts_with_and_without_marked_quality_claims_are_reproduced() -> None:
+    pipelines = _tiny_fitted()
+    pipelines["origin"].set_params(text__quality_claims=False)
+    listings = [{"title": t} for t, _, _ in TINY_EXAMPLES]
+    pipelines["origin"].fit(listings, [o for _, _, o in TINY_EXAMPLES])
+    linear = compile_pipelines(pipelines)
+    assert linear.cluster.quality_claims and not linear.origin.quality_claims
+    claims = [{"title": "kemeja pria import quality"}, {"title": "dress kualitas import korea"}]
+    assert_reproduces(pipelines, _tiny_listings() + claims)
+    assert_same_tokens(pipelines, _tiny_listings() + claims)
 
 
 def test_supported_settings_other_than_ours_are_reproduced() -> None:

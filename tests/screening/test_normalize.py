@@ -128,3 +128,23 @@ def test_the_cluster_text_leaves_out_origin_words(title: str, cluster_text: str)
     assert text.split() == drop_origin_words(compose({"title": title}, ["title"], 500)).split()
     assert text == cluster_text
     assert not {"import", "china", "vietnam", "korea", ORIGIN_CLAIM_TOKEN} & set(text.split())
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Sepatu Full Tabung Import Quality", "sepatu full tabung import_quality_claim quality"),
+        ("Kaos premium KUALITAS IMPORT", "kaos premium kualitas import_quality_claim"),
+        ("Tas model import terbaru", "tas model import_quality_claim terbaru"),
+        # Evidence stays evidence, beside a claim too.
+        ("Coklat import Turki", "coklat import turki foreign_origin_claim"),
+        ("Kemeja import grade ori", "kemeja import_quality_claim grade ori"),
+        (
+            "Jaket import Korea kualitas import",
+            "jaket import korea kualitas import_quality_claim foreign_origin_claim",
+        ),
+    ],
+)
+def test_quality_claims_mark_the_import_word_only_there(title: str, text: str) -> None:
+    assert compose({"title": title}, ["title"], 500, quality_claims=True) == text
+    assert compose({"title": title}, ["title"], 500) == normalize(title)
