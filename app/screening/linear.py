@@ -232,6 +232,27 @@ class LinearClassifier:
     def binary(self) -> bool:
         return len(self.labels) == 2
 
+    def text(self, listing: Any, memo: dict[tuple[Any, ...], str]) -> str:
+        """The text this classifier reads; `memo` shares the work between classifiers and
+        between equal listings (a listing is normalised once)."""
+        # compose() reads only the non-empty string fields: equal ones, equal text.
+        key = (
+            self.max_chars,
+            self.quality_claims,
+            *((f, v) for f in self.fields if (v := _field(listing, f))),
+        )
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = compose(
+                listing, self.fields, self.max_chars, quality_claims=self.quality_claims
+            )
+        if not self.without_origin:
+            return text
+        without = memo.get((None, *key))
+        if without is None:
+            without = memo[None, *key] = drop_origin_words(text)
+        return without
+
 
 @dataclass(slots=True)
 class _Counts:
@@ -321,19 +342,7 @@ class LinearModel:
         sums: dict[tuple[int, str], _One] = {}
         out: dict[str, tuple[np.ndarray, list[str]]] = {}
         for name, clf in self.classifiers.items():
-            # compose() reads only the non-empty string fields: equal ones, equal text.
-            key = (
-                clf.max_chars,
-                clf.quality_claims,
-                *((f, v) for f in clf.fields if (v := _field(listing, f))),
-            )
-            text = texts.get(key)
-            if text is None:
-                text = texts[key] = compose(
-                    listing, clf.fields, clf.max_chars, quality_claims=clf.quality_claims
-                )
-            if clf.without_origin:
-                text = drop_origin_words(text)
+            text = clf.text(listing, texts)
             scores = clf.intercept.copy()
             first: tuple[_One, float] | None = None
             for block in clf.blocks:
@@ -418,30 +427,10 @@ class LinearModel:
     def _texts(self, listings: Sequence[Any]) -> dict[str, list[str]]:
         """Per classifier, the text of each listing; a listing is normalised once."""
         memo: dict[tuple[Any, ...], str] = {}
-        dropped: dict[str, str] = {}
-        out: dict[str, list[str]] = {}
-        for name, clf in self.classifiers.items():
-            docs = []
-            for listing in listings:
-                # compose() reads only the non-empty string fields: equal ones, equal text.
-                k = (
-                    clf.max_chars,
-                    clf.quality_claims,
-                    *((f, v) for f in clf.fields if (v := _field(listing, f))),
-                )
-                text = memo.get(k)
-                if text is None:
-                    text = memo[k] = compose(
-                        listing, clf.fields, clf.max_chars, quality_claims=clf.quality_claims
-                    )
-                if clf.without_origin:
-                    without = dropped.get(text)
-                    if without is None:
-                        without = dropped[text] = drop_origin_words(text)
-                    text = without
-                docs.append(text)
-            out[name] = docs
-        return out
+        return {
+            name: [clf.text(listing, memo) for listing in listings]
+            for name, clf in self.classifiers.items()
+        }
 
     def _features(self, tokenizer: int, docs: Sequence[str]) -> _Features:
         counts = _count(self.tokenizers[tokenizer], docs)
