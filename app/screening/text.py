@@ -12,14 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from app.screening.normalize import (  # noqa: F401  (re-exported for older imports)
-    FOREIGN_COUNTRY,
-    MATERIAL_CLAIM_TOKEN,
-    ORIGIN_CLAIM_TOKEN,
-    _field,
-    compose,
-    normalize,
-)
+from app.screening.normalize import compose
 
 
 class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
