@@ -148,6 +148,7 @@ def test_service_pdb_and_hpa_find_the_deployment() -> None:
     assert kinds["Service"]["spec"]["ports"][0]["targetPort"] == port["name"]
     assert port["containerPort"] == int(_env()["AKAR_PORT"])
     assert kinds["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
-    assert kinds["PodDisruptionBudget"]["spec"]["minAvailable"] < (
-        kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"]
+    assert (
+        kinds["PodDisruptionBudget"]["spec"]["minAvailable"]
+        < (kinds["HorizontalPodAutoscaler"]["spec"]["minReplicas"])
     )

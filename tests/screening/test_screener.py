@@ -93,7 +93,9 @@ def test_a_model_error_fails_safe_to_review(
     monkeypatch.setattr(screener.loaded.model, "predict", broken)
     results = screener.screen([listing(listing_id="a"), listing(listing_id="b")])
     assert [(r.listing_id, r.decision, r.reasons) for r in results] == [
-        ("a", "review", ["MODEL_ERROR"]), ("b", "review", ["MODEL_ERROR"])]
+        ("a", "review", ["MODEL_ERROR"]),
+        ("b", "review", ["MODEL_ERROR"]),
+    ]
     assert results[0].cluster is None and results[0].origin is None
     assert "model error on 2 listing(s)" in caplog.text
 

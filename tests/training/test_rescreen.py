@@ -73,14 +73,19 @@ def _catalogue() -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]
     """(valid listings as the API takes them, invalid ones with the column at fault)."""
     rng = random.Random(11)
     picked: list[dict[str, Any]] = []
-    for name, n in ((data.UMKM, 1500), (data.PRODUCTS_2019, 700), (data.ELECTRONICS, 600),
-                    (data.SEBLAK, 200)):
+    for name, n in (
+        (data.UMKM, 1500),
+        (data.PRODUCTS_2019, 700),
+        (data.ELECTRONICS, 600),
+        (data.SEBLAK, 200),
+    ):
         picked += [e.listing() for e in rng.sample(data.load_source(name), n)]
     for i, extra in enumerate(STRUCTURED * 12):
         picked.append({"title": picked[i]["title"]} | extra)
     valid = [{"listing_id": f"L{i:05d}"} | listing for i, listing in enumerate(picked)]
-    invalid = [({"listing_id": f"BAD{i}"} | listing, col) for i, (listing, col) in
-               enumerate(INVALID)]
+    invalid = [
+        ({"listing_id": f"BAD{i}"} | listing, col) for i, (listing, col) in enumerate(INVALID)
+    ]
     return valid, invalid
 
 
@@ -123,8 +128,9 @@ def _written(output: Path) -> dict[str, dict[str, Any]]:
 
 
 def _mismatches(job: dict[str, dict[str, Any]], service: dict[str, dict[str, Any]]) -> list[str]:
-    return [f"{i}: job {job.get(i)} service {want}" for i, want in service.items()
-            if job.get(i) != want]
+    return [
+        f"{i}: job {job.get(i)} service {want}" for i, want in service.items() if job.get(i) != want
+    ]
 
 
 def _would_be_blocks(answers: dict[str, dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
@@ -172,14 +178,24 @@ def parquet_run(
     folder = tmp_path_factory.mktemp("rescreen")
     rows = [_flat(listing) for listing in valid + [bad for bad, _ in invalid]]
     schema = pa.schema(
-        [(c, pa.float64() if c == "price_amount" else pa.bool_() if c == "seller_cross_border"
-          else pa.string()) for c in INPUT_COLUMNS]
+        [
+            (
+                c,
+                pa.float64()
+                if c == "price_amount"
+                else pa.bool_()
+                if c == "seller_cross_border"
+                else pa.string(),
+            )
+            for c in INPUT_COLUMNS
+        ]
     )
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), folder / "listings.parquet")
     output = folder / "decisions"
     outcome = run(spark, Job(input=str(folder / "listings.parquet"), output=str(output)))
     assert outcome.report_paths == (
-        folder / "decisions-shadow-report.json", folder / "decisions-shadow-report.md"
+        folder / "decisions-shadow-report.json",
+        folder / "decisions-shadow-report.md",
     )
     return output, outcome.report
 
@@ -265,11 +281,19 @@ def test_cli_reads_csv_and_reports_shadow_mode_as_the_service_does(
 ) -> None:
     policy = tmp_path / "shadow-policy.yaml"
     policy.write_text('version: "shadow-test-1"\nmode: shadow\n', encoding="utf-8")
-    valid = catalogue[0][:250] + catalogue[0][-96:] + [
-        {"listing_id": "Q1", "title": 'Kaos "Oversize", Pria', "description": "satu\ndua"},
-        {"listing_id": "Q2", "title": "Kemeja Batik", "seller": {"cross_border": True},
-         "price": {"amount": 1.5e5}},
-    ]
+    valid = (
+        catalogue[0][:250]
+        + catalogue[0][-96:]
+        + [
+            {"listing_id": "Q1", "title": 'Kaos "Oversize", Pria', "description": "satu\ndua"},
+            {
+                "listing_id": "Q2",
+                "title": "Kemeja Batik",
+                "seller": {"cross_border": True},
+                "price": {"amount": 1.5e5},
+            },
+        ]
+    )
     invalid = [bad for bad, _ in catalogue[1]] + [
         {"listing_id": "BADNUM", "title": "Kaos", "price": {"amount": "abc"}},
         {"listing_id": "BADBOOL", "title": "Kaos", "seller": {"cross_border": "yes"}},
@@ -279,13 +303,27 @@ def test_cli_reads_csv_and_reports_shadow_mode_as_the_service_does(
         writer = csv.DictWriter(f, fieldnames=INPUT_COLUMNS)
         writer.writeheader()
         for listing in valid + invalid:
-            writer.writerow({k: str(v).lower() if isinstance(v, bool) else v
-                             for k, v in _flat(listing).items()})
+            writer.writerow(
+                {k: str(v).lower() if isinstance(v, bool) else v for k, v in _flat(listing).items()}
+            )
     output, report_path = tmp_path / "out", tmp_path / "report" / "shadow.json"
-    code = training_main([
-        "rescreen", "--input", str(source), "--format", "csv", "--output", str(output),
-        "--master", "local[2]", "--policy", str(policy), "--shadow-report", str(report_path),
-    ])
+    code = training_main(
+        [
+            "rescreen",
+            "--input",
+            str(source),
+            "--format",
+            "csv",
+            "--output",
+            str(output),
+            "--master",
+            "local[2]",
+            "--policy",
+            str(policy),
+            "--shadow-report",
+            str(report_path),
+        ]
+    )
     assert code == 0
     assert "# Shadow-mode report" in capsys.readouterr().out
 

@@ -141,6 +141,15 @@ def invalid_row(
         decision, shadow, reasons = "allow", "review", [SHADOW_MODE, INVALID_LISTING]
     listing_id = listing_id if isinstance(listing_id, str) else None
     return (
-        listing_id, decision, shadow, None, None, None, None, reasons,
-        model_version, policy_version, message,
+        listing_id,
+        decision,
+        shadow,
+        None,
+        None,
+        None,
+        None,
+        reasons,
+        model_version,
+        policy_version,
+        message,
     )
