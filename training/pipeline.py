@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from app.screening.normalize import NORMALIZER
 from app.screening.text import ListingText
 
 CLUSTER_FIELDS = ("title", "brand", "category", "description")
@@ -31,6 +32,9 @@ class Params:
     # Both models read an import word of a quality or style claim ("kualitas import", "import
     # quality", "model import") as one token, not as "import" (TAXONOMY: not evidence).
     quality_claims: bool = True
+    # The revision of `normalize` both models read (2: leetspeak words of origin and quality
+    # phrases spelled out in place, more countries; see app/screening/normalize.py).
+    normalizer: int = NORMALIZER
 
 
 def _features(params: Params) -> FeatureUnion:
@@ -73,6 +77,7 @@ def build_pipelines(params: Params | None = None) -> dict[str, Pipeline]:
                     fields=CLUSTER_FIELDS,
                     quality_claims=params.quality_claims,
                     without_origin=params.cluster_without_origin,
+                    normalizer=params.normalizer,
                 ),
             ),
             ("features", _features(params)),
@@ -81,7 +86,14 @@ def build_pipelines(params: Params | None = None) -> dict[str, Pipeline]:
     )
     origin = Pipeline(
         [
-            ("text", ListingText(fields=ORIGIN_FIELDS, quality_claims=params.quality_claims)),
+            (
+                "text",
+                ListingText(
+                    fields=ORIGIN_FIELDS,
+                    quality_claims=params.quality_claims,
+                    normalizer=params.normalizer,
+                ),
+            ),
             ("features", _features(params)),
             ("clf", LogisticRegression(C=params.origin_c, max_iter=2000, class_weight="balanced")),
         ]

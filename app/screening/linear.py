@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from app.screening.normalize import _field, compose, drop_origin_words
+from app.screening.normalize import REVISIONS, _field, compose, drop_origin_words
 
 FORMAT = "akar-linear/1"
 EVIDENCE_TERMS = 3
@@ -222,6 +222,7 @@ class LinearClassifier:
     max_chars: int
     quality_claims: bool  # import words of quality claims marked (see compose)
     without_origin: bool  # reads the text without its origin words (see compose)
+    normalizer: int  # the revision of `normalize` it was trained with
     blocks: tuple[Block, ...]
     intercept: np.ndarray  # (k,), k = 1 for two labels
     # Evidence: the first block's columns holding idf x (the weight a person reads as "pushed
@@ -239,18 +240,23 @@ class LinearClassifier:
         key = (
             self.max_chars,
             self.quality_claims,
+            self.normalizer,
             *((f, v) for f in self.fields if (v := _field(listing, f))),
         )
         text = memo.get(key)
         if text is None:
             text = memo[key] = compose(
-                listing, self.fields, self.max_chars, quality_claims=self.quality_claims
+                listing,
+                self.fields,
+                self.max_chars,
+                quality_claims=self.quality_claims,
+                revision=self.normalizer,
             )
         if not self.without_origin:
             return text
         without = memo.get((None, *key))
         if without is None:
-            without = memo[None, *key] = drop_origin_words(text)
+            without = memo[None, *key] = drop_origin_words(text, self.normalizer)
         return without
 
 
@@ -505,6 +511,7 @@ class LinearModel:
                     "max_chars": c.max_chars,
                     "quality_claims": c.quality_claims,
                     "without_origin": c.without_origin,
+                    "normalizer": c.normalizer,
                     "intercept": c.intercept.tolist(),
                     "evidence_cols": [c.evidence_cols.start, c.evidence_cols.stop],
                     "blocks": [
@@ -552,6 +559,9 @@ class LinearModel:
             if table.ndim != 2 or len(table) != len(tok.terms):
                 raise UnsupportedModel(f"{path}: a table does not match its terms")
             tokenizers.append(tok)
+        for name, c in meta["classifiers"].items():
+            if int(c.get("normalizer", 1)) not in REVISIONS:
+                raise UnsupportedModel(f"{path}: {name} needs normaliser {c['normalizer']!r}")
         classifiers = {
             name: LinearClassifier(
                 name=name,
@@ -560,6 +570,7 @@ class LinearModel:
                 max_chars=int(c["max_chars"]),
                 quality_claims=bool(c.get("quality_claims", False)),
                 without_origin=bool(c.get("without_origin", False)),
+                normalizer=int(c.get("normalizer", 1)),
                 blocks=tuple(
                     Block(b["tokenizer"], b["norm_col"], slice(*b["weight_cols"]), b["l2"])
                     for b in c["blocks"]

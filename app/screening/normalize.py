@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 # Cyrillic and Greek letters that render like Latin ones; NFKC leaves them alone.
@@ -62,6 +62,9 @@ _LEET = str.maketrans(
     }
 )
 _LEET_CHARS = frozenset("013457@!$|")
+# The normaliser's revisions (see `normalize`); new models are trained with NORMALIZER.
+REVISIONS = (1, 2)
+NORMALIZER = 2
 
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9](?:\s*[.\-_*]\s*|\s)){2,}[a-z0-9]\b")
 _SPACED_SEPARATORS = re.compile(r"[\s.\-_*]")
@@ -74,6 +77,9 @@ _REPEATS = re.compile(r"([a-wyz])\1{2,}")
 _LEET_TOKEN = re.compile(r"(?<![a-z0-9@!$|])[a-z2689]*+[013457@!$|][a-z0-9@!$|]*")
 # "lmport", "|mport": an l or | standing for the i of "imp..." (no word starts with "lmp").
 _L_FOR_I = re.compile(r"(?<![a-z0-9])[l|](?=mp)")
+# The import word with doubled letters ("impoor", "immport", "importt"; runs of three or more
+# are already one letter): revision 2 spells it once.
+_IMPORT_LETTERS = re.compile(r"\bi+m+p+o+r+(t*)\b")
 FOREIGN_COUNTRY = (
     r"(china|chna|cina|tiongkok|korea|jepang|japan|thailand|thai|taiwan|vietnam|vn|india|turki|"
     r"turkey|malaysia|singapore|singapura|usa|amerika|america|jerman|germany|italy|italia|"
@@ -81,19 +87,37 @@ FOREIGN_COUNTRY = (
     r"pakistan|bangladesh|brazil|brasil|belgia|belgium|swiss|spanyol|spain|philippines|"
     r"filipina|myanmar|kamboja|bangkok)"
 )
+# Revision 2 adds countries and short forms that sellers use ("made in jpn", "made in PRC",
+# "made in holland", "impor New Zealand"). Only names that are not also Indonesian words.
+FOREIGN_COUNTRY_2 = (
+    FOREIGN_COUNTRY[:-1]
+    + r"|jpn|prc|holland|belanda|netherlands|new zealand|selandia baru|canada|kanada|rusia|"
+    r"russia|mexico|meksiko|swedia|sweden|denmark|norwegia|norway|portugal|yunani|greece|"
+    r"austria|polandia|poland|irlandia|ireland|skotlandia|scotland|korsel|srilanka|sri lanka|"
+    r"nepal|iran|maroko|morocco|kenya|afrika|africa|peru|argentina|kolombia|colombia)"
+)
 # "madein", "made_in", "mde in", "m4de-in": one spelling, so the model sees one phrase. Only
 # before a country, so words like "madinah" are left alone.
 _MADE_IN = re.compile(
     r"\bma?de?[\s_\-.]*in(?=[\s_\-.]*(?:" + FOREIGN_COUNTRY[1:-1] + r"|indonesia|indo)\b)"
     r"[\s_\-.]*"
 )
+# Revision 2 also joins "made/in/korea".
+_MADE_IN_2 = re.compile(
+    r"\bma?de?[\s_\-./]*in(?=[\s_\-./]*(?:" + FOREIGN_COUNTRY_2[1:-1] + r"|indonesia|indo)\b)"
+    r"[\s_\-./]*"
+)
 # A claim that the product itself comes from abroad (TAXONOMY: "original Thailand", "asli
 # Jepang", "made in China"). Marked with one token whose weight the model learns; material
 # context ("bahan wol ori korea") stays in the text for the model to weigh against it.
-_ORIGIN_CLAIM = re.compile(
-    r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor|import|imported)\s+"
-    + FOREIGN_COUNTRY
-    + r"\b"
+_CLAIM_WORDS = r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor|import|imported)\s+"
+_ORIGIN_CLAIM = re.compile(_CLAIM_WORDS + FOREIGN_COUNTRY + r"\b")
+_ORIGIN_CLAIM_2 = re.compile(_CLAIM_WORDS + FOREIGN_COUNTRY_2 + r"\b")
+# The words of origin and quality phrases, which revision 2 spells out in place.
+_PHRASE_WORDS = frozenset(
+    re.sub(r"[^a-z|]", " ", FOREIGN_COUNTRY_2).replace("|", " ").split()
+    + "import impor imported made in ori original asli barang produk product from dari".split()
+    + "kualitas quality grade intl".split()
 )
 ORIGIN_CLAIM_TOKEN = "foreign_origin_claim"
 # Words for a material or part: "bahan katun toyobo import", "kancing import", "kulit impor"
@@ -166,13 +190,50 @@ def _mark_material(m: re.Match[str]) -> str:
     return m.group(1) + MATERIAL_CLAIM_TOKEN
 
 
-def normalize(text: str) -> str:
-    """Lower-case, de-obfuscated text; leetspeak tokens get their spelled-out form appended.
+def _spell_out(extra: list[str]) -> Callable[[re.Match[str]], str]:
+    """Revision 2's leetspeak pass over the tokens that hold a leet character.
+
+    A token that spells a word of an origin or quality phrase ("1mp0rt", "m4de", "1n",
+    "0r1", "ch1na") is replaced by that word, so "kualitas 1mport" reads exactly as
+    "kualitas import". Any other leetspeak token stays, with its spelled-out form appended
+    (to `extra`) as in revision 1, so "5kg" and "usb3" keep their place.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        token = m.group(0)
+        spelled = _IMPORT_LETTERS.sub(_one_import, token.translate(_LEET))
+        if spelled in _PHRASE_WORDS:
+            return spelled
+        deleeted = _deleet(token)
+        if deleeted is not None:
+            extra.append(deleeted)
+        return token
+
+    return sub
+
+
+def _one_import(m: re.Match[str]) -> str:
+    return "import" if m.group(1) else "impor"
+
+
+def normalize(text: str, revision: int = NORMALIZER) -> str:
+    """Lower-case, de-obfuscated text.
+
+    Revision 1 appends the spelled-out form of each leetspeak token to the text. Revision 2
+    (models from akar-1.6.0) replaces a leetspeak word of an origin or quality phrase by the
+    word, in its place, so that the phrase is read as one ("kualitas 1mport" is a quality
+    claim, "m4de 1n ch1na" a made-in claim); see `_spell_out`. It also folds doubled letters
+    of the import word ("impoor", "immport"), joins "made/in", and knows more countries
+    (`FOREIGN_COUNTRY_2`).
+    A model records its revision, so it is always served with the text it was trained on.
 
     The `in` checks before the regex passes are exact shortcuts: each names literal text
     that every match of the pattern contains, so without it the pass changes nothing.
     tests/screening/test_normalize_equivalence.py holds this to the pre-optimisation code.
     """
+    if revision not in REVISIONS:
+        raise ValueError(f"unknown normaliser revision {revision!r}")
+    rev2 = revision >= 2
     text = html.unescape(text)  # returns the text itself at once when it has no "&"
     if text.isascii():
         # NFKC maps every ASCII character to itself and no homoglyph is ASCII (lower() keeps
@@ -186,14 +247,20 @@ def normalize(text: str) -> str:
         text = text.lower().translate(_HOMOGLYPHS)
     text = _SPACED_LETTERS.sub(_join_spaced, text)
     text = _REPEATS.sub(_first_group, text)
-    extra = [d for t in _LEET_TOKEN.findall(text) if (d := _deleet(t)) is not None]
+    if rev2:
+        extra: list[str] = []
+        text = _LEET_TOKEN.sub(_spell_out(extra), text)
+    else:
+        extra = [d for t in _LEET_TOKEN.findall(text) if (d := _deleet(t)) is not None]
     if extra:
         text = f"{text} {' '.join(extra)}"
-    if "mp" in text:  # _L_FOR_I's lookahead needs "mp"
+    if "mp" in text:  # _L_FOR_I's lookahead needs "mp", so does every match of _IMPORT_LETTERS
         text = _L_FOR_I.sub("i", text)
+        if rev2:
+            text = _IMPORT_LETTERS.sub(_one_import, text)
     # _MADE_IN needs "m", an optional "a", then "d" ("md" or "mad"), and later "in".
     if "in" in text and ("md" in text or "mad" in text):
-        text = _MADE_IN.sub("made in ", text)
+        text = (_MADE_IN_2 if rev2 else _MADE_IN).sub("made in ", text)
     # The material's claim word is replaced, so the word "import" there does not count as
     # the product's evidence; the token lets the model learn what such titles are.
     # Every claim word contains one of these ("original" has "ori", "impor\w*" has "impor").
@@ -208,7 +275,7 @@ def normalize(text: str) -> str:
         or "produ" in text
         or "from" in text
         or "dari" in text
-    ) and _ORIGIN_CLAIM.search(text):
+    ) and (_ORIGIN_CLAIM_2 if rev2 else _ORIGIN_CLAIM).search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     # Was _SPACE.sub(" ", text).strip(): re's \s and str.split()/strip() both use
     # str.isspace, so both give the words joined by single spaces.
@@ -255,14 +322,17 @@ def mark_quality_claims(text: str) -> str:
 # depend on origin). The cluster model does not read them: in the scraped listings imports
 # are mostly electronics, so "import" and country names would pull an imported shirt or
 # snack towards `other` and away from its protected cluster.
-_ORIGIN_WORDS = re.compile(
-    r"\b(?:impor\w*|" + FOREIGN_COUNTRY[1:-1] + "|" + ORIGIN_CLAIM_TOKEN + r"|made in)\b"
-)
+_ORIGIN_WORDS = {
+    revision: re.compile(
+        r"\b(?:impor\w*|" + countries[1:-1] + "|" + ORIGIN_CLAIM_TOKEN + r"|made in)\b"
+    )
+    for revision, countries in ((1, FOREIGN_COUNTRY), (2, FOREIGN_COUNTRY_2))
+}
 
 
-def drop_origin_words(text: str) -> str:
+def drop_origin_words(text: str, revision: int = NORMALIZER) -> str:
     """Normalised text without its origin words (import, countries, the claim token)."""
-    return " ".join(_ORIGIN_WORDS.sub(" ", text).split())
+    return " ".join(_ORIGIN_WORDS[revision].sub(" ", text).split())
 
 
 def compose(
@@ -272,11 +342,13 @@ def compose(
     *,
     quality_claims: bool = False,
     without_origin: bool = False,
+    revision: int = NORMALIZER,
 ) -> str:
     """The normalised text of one listing: the named fields, each cut to max_chars.
 
     `quality_claims` marks import words that are quality claims (see `mark_quality_claims`);
     `without_origin` then drops the origin words (see `drop_origin_words`): the cluster's text.
+    `revision` is the normaliser's (see `normalize`).
     """
     parts = []
     for name in fields:
@@ -286,7 +358,7 @@ def compose(
             value = _CATEGORY_SEPARATORS.sub(" ", value)
         if value:
             parts.append(value[:max_chars])
-    text = normalize(" . ".join(parts))
+    text = normalize(" . ".join(parts), revision)
     if quality_claims:
         text = mark_quality_claims(text)
-    return drop_origin_words(text) if without_origin else text
+    return drop_origin_words(text, revision) if without_origin else text

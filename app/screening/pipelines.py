@@ -150,6 +150,7 @@ def compile_pipelines(pipelines: Mapping[str, Pipeline]) -> LinearModel:
             max_chars=int(text.max_chars),
             quality_claims=bool(getattr(text, "quality_claims", False)),
             without_origin=bool(getattr(text, "without_origin", False)),
+            normalizer=int(getattr(text, "normalizer", 1)),
             blocks=tuple(blocks),
             intercept=np.asarray(clf.intercept_, dtype=np.float64).reshape(-1),
             evidence_cols=evidence_cols,

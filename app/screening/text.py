@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from app.screening.normalize import compose
+from app.screening.normalize import NORMALIZER, compose
 
 
 class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -28,21 +28,33 @@ class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         max_chars: int = 500,
         quality_claims: bool = False,
         without_origin: bool = False,
+        normalizer: int = NORMALIZER,
     ) -> None:
         self.fields = fields
         self.max_chars = max_chars
         self.quality_claims = quality_claims
         self.without_origin = without_origin
+        self.normalizer = normalizer
 
     def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:  # noqa: N803
         return self
 
     def transform(self, X: Iterable[Any]) -> np.ndarray:  # noqa: N803
-        # Pickles made before an option existed have no attribute: it was off.
-        options = {
-            "quality_claims": bool(getattr(self, "quality_claims", False)),
-            "without_origin": bool(getattr(self, "without_origin", False)),
-        }
+        # Pickles made before an option existed have no attribute: it was off (revision 1).
+        quality_claims = bool(getattr(self, "quality_claims", False))
+        without_origin = bool(getattr(self, "without_origin", False))
+        revision = int(getattr(self, "normalizer", 1))
         return np.array(
-            [compose(r, self.fields, self.max_chars, **options) for r in X], dtype=object
+            [
+                compose(
+                    r,
+                    self.fields,
+                    self.max_chars,
+                    quality_claims=quality_claims,
+                    without_origin=without_origin,
+                    revision=revision,
+                )
+                for r in X
+            ],
+            dtype=object,
         )

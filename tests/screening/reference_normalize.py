@@ -1,8 +1,10 @@
 """Pre-optimisation implementation of `app.screening.normalize`, kept to prove equivalence.
 
-A verbatim copy of `normalize` and `compose` (and everything they use) as they were before
-the fast paths were added. tests/screening/test_normalize_equivalence.py checks that the
-optimised functions return exactly the same string as these for every input. Do not edit.
+Revision 1 is a verbatim copy of `normalize` and `compose` (and everything they use) as they
+were before the fast paths were added; do not edit it. Revision 2 (akar-1.6.0) is written
+beside it the plain way, with its own copies of the new constants.
+tests/screening/test_normalize_equivalence.py checks that the optimised functions return
+exactly the same string as these for every input and both revisions.
 """
 
 from __future__ import annotations
@@ -103,6 +105,37 @@ _MATERIAL_CLAIM = re.compile(
 MATERIAL_CLAIM_TOKEN = "imported_material"
 _SPACE = re.compile(r"\s+")
 
+# -- revision 2 ---------------------------------------------------------------------------
+FOREIGN_COUNTRY_2 = (
+    r"(china|chna|cina|tiongkok|korea|jepang|japan|thailand|thai|taiwan|vietnam|vn|india|turki|"
+    r"turkey|malaysia|singapore|singapura|usa|amerika|america|jerman|germany|italy|italia|"
+    r"perancis|france|hongkong|hong kong|arab|saudi|mesir|egypt|australia|uk|england|inggris|"
+    r"pakistan|bangladesh|brazil|brasil|belgia|belgium|swiss|spanyol|spain|philippines|"
+    r"filipina|myanmar|kamboja|bangkok"
+    r"|jpn|prc|holland|belanda|netherlands|new zealand|selandia baru|canada|kanada|rusia|"
+    r"russia|mexico|meksiko|swedia|sweden|denmark|norwegia|norway|portugal|yunani|greece|"
+    r"austria|polandia|poland|irlandia|ireland|skotlandia|scotland|korsel|srilanka|sri lanka|"
+    r"nepal|iran|maroko|morocco|kenya|afrika|africa|peru|argentina|kolombia|colombia)"
+)
+_MADE_IN_2 = re.compile(
+    r"\bma?de?[\s_\-./]*in(?=[\s_\-./]*(?:" + FOREIGN_COUNTRY_2[1:-1] + r"|indonesia|indo)\b)"
+    r"[\s_\-./]*"
+)
+_ORIGIN_CLAIM_2 = re.compile(
+    r"\b(?:ori|original|asli|produk|product|made in|from|dari|impor|import|imported)\s+"
+    + FOREIGN_COUNTRY_2
+    + r"\b"
+)
+_PHRASE_WORDS_2 = set(FOREIGN_COUNTRY_2[1:-1].replace("|", " ").split()) | set(
+    "import impor imported made in ori original asli barang produk product from dari "
+    "kualitas quality grade intl".split()
+)
+_IMPORT_LETTERS_2 = re.compile(r"\bi+m+p+o+r+(t*)\b")
+
+
+def _one_import_2(m: re.Match[str]) -> str:
+    return "import" if m.group(1) else "impor"
+
 
 def _is_invisible(ch: str) -> bool:
     category = unicodedata.category(ch)
@@ -120,8 +153,11 @@ def _deleet(token: str) -> str | None:
     return token.translate(_LEET)
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, revision: int = 2) -> str:
     """Lower-case, de-obfuscated text; leetspeak tokens get their spelled-out form appended."""
+    if revision == 2:
+        return _normalize_2(text)
+    assert revision == 1
     text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
     text = "".join(" " if c in "\t\n\r" else c for c in text if not _is_invisible(c))
@@ -140,12 +176,52 @@ def normalize(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _normalize_2(text: str) -> str:
+    """Revision 2: a leetspeak word of an origin or quality phrase is spelled out in place."""
+    text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if c in "\t\n\r" else c for c in text if not _is_invisible(c))
+    text = text.lower().translate(_HOMOGLYPHS)
+    text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s.\-_*]", "", m.group(0)), text)
+    text = _REPEATS.sub(r"\1", text)
+    extra = []
+    words = []
+    # Walk the text token by token, keeping everything between tokens as it is.
+    last = 0
+    for m in _TOKEN.finditer(text):
+        words.append(text[last : m.start()])
+        token = m.group(0)
+        last = m.end()
+        if not any(c in _LEET_CHARS for c in token):
+            words.append(token)
+            continue
+        spelled = _IMPORT_LETTERS_2.sub(_one_import_2, token.translate(_LEET))
+        if spelled in _PHRASE_WORDS_2:
+            words.append(spelled)
+            continue
+        words.append(token)
+        d = _deleet(token)
+        if d is not None:
+            extra.append(d)
+    words.append(text[last:])
+    text = "".join(words)
+    if extra:
+        text = f"{text} {' '.join(extra)}"
+    text = _L_FOR_I.sub("i", text)
+    text = _IMPORT_LETTERS_2.sub(_one_import_2, text)
+    text = _MADE_IN_2.sub("made in ", text)
+    text = _MATERIAL_CLAIM.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
+    if _ORIGIN_CLAIM_2.search(text):
+        text = f"{text} {ORIGIN_CLAIM_TOKEN}"
+    return _SPACE.sub(" ", text).strip()
+
+
 def _field(record: Any, name: str) -> str:
     value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
     return value if isinstance(value, str) else ""
 
 
-def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
+def compose(record: Any, fields: Sequence[str], max_chars: int, revision: int = 2) -> str:
     """The normalised text of one listing: the named fields, each cut to max_chars."""
     parts = []
     for name in fields:
@@ -155,4 +231,4 @@ def compose(record: Any, fields: Sequence[str], max_chars: int) -> str:
             value = re.sub(r"[/>\-_|]+", " ", value)
         if value:
             parts.append(value[:max_chars])
-    return normalize(" . ".join(parts))
+    return normalize(" . ".join(parts), revision)

@@ -218,6 +218,36 @@ def test_texts_with_and_without_marked_quality_claims_are_reproduced() -> None:
     assert_same_tokens(pipelines, _tiny_listings() + claims)
 
 
+def test_each_normaliser_revision_is_reproduced_and_recorded() -> None:
+    pipelines = _tiny_fitted()
+    pipelines["origin"].set_params(text__normalizer=1)
+    listings = [{"title": t} for t, _, _ in TINY_EXAMPLES]
+    pipelines["origin"].fit(listings, [o for _, _, o in TINY_EXAMPLES])
+    linear = compile_pipelines(pipelines)
+    assert (linear.cluster.normalizer, linear.origin.normalizer) == (2, 1)
+    # Titles the two revisions read differently.
+    disguised = [
+        {"title": "rok plisket kualitas 1mport"},
+        {"title": "tepung m4d3 1n j4p4n 1kg"},
+        {"title": "keju made/in/holland"},
+    ]
+    assert_reproduces(pipelines, _tiny_listings() + disguised)
+    assert_same_tokens(pipelines, _tiny_listings() + disguised)
+    with tempfile.TemporaryDirectory() as tmp:
+        linear.save(Path(tmp) / "serving.npz")
+        loaded = LinearModel.load(Path(tmp) / "serving.npz")
+    assert (loaded.cluster.normalizer, loaded.origin.normalizer) == (2, 1)
+
+
+def test_a_model_of_an_unknown_normaliser_is_refused(tmp_path: Path) -> None:
+    pipelines = _tiny_fitted()
+    pipelines["origin"].set_params(text__normalizer=99)
+    path = tmp_path / "serving.npz"
+    compile_pipelines(pipelines).save(path)
+    with pytest.raises(UnsupportedModel, match="normaliser 99"):
+        LinearModel.load(path)
+
+
 def test_supported_settings_other_than_ours_are_reproduced() -> None:
     pipelines = _tiny_fitted(
         features__words__sublinear_tf=False,

@@ -117,8 +117,9 @@ def test_an_imported_material_is_marked_apart_from_the_product(raw: str, materia
     [
         ("Kaos Polos IMPORT China", "kaos polos"),
         ("Sepatu made in Vietnam ORIGINAL", "sepatu original"),
-        # The disguised word stays as written; its spelled-out "import" is what goes.
-        ("Keripik pedas 1mp0rt korea", "keripik pedas 1mp0rt"),
+        # The disguised word is spelled out in place, so it goes too.
+        ("Keripik pedas 1mp0rt korea", "keripik pedas"),
+        ("Madu m4de 1n n3w z3aland", "madu"),
         ("Kemeja batik Solo", "kemeja batik solo"),
         ("Tas kulit imported", "tas kulit"),
     ],
@@ -128,6 +129,13 @@ def test_the_cluster_text_leaves_out_origin_words(title: str, cluster_text: str)
     assert text.split() == drop_origin_words(compose({"title": title}, ["title"], 500)).split()
     assert text == cluster_text
     assert not {"import", "china", "vietnam", "korea", ORIGIN_CLAIM_TOKEN} & set(text.split())
+
+
+def test_revision_1_cluster_text_keeps_the_disguised_word() -> None:
+    # Models trained before revision 2 read the token as written, its spelling appended.
+    title = {"title": "Keripik pedas 1mp0rt korea"}
+    assert compose(title, ["title"], 500, revision=1) == "keripik pedas 1mp0rt korea import"
+    assert compose(title, ["title"], 500, without_origin=True, revision=1) == "keripik pedas 1mp0rt"
 
 
 @pytest.mark.parametrize(
@@ -148,3 +156,64 @@ def test_the_cluster_text_leaves_out_origin_words(title: str, cluster_text: str)
 def test_quality_claims_mark_the_import_word_only_there(title: str, text: str) -> None:
     assert compose({"title": title}, ["title"], 500, quality_claims=True) == text
     assert compose({"title": title}, ["title"], 500) == normalize(title)
+
+
+@pytest.mark.parametrize(
+    ("title", "revision_1", "revision_2"),
+    [
+        # A disguised import word in a quality claim is a quality claim.
+        (
+            "Rok Plisket kualitas 1mport Jahitan Rumahan",
+            "rok plisket kualitas 1mport jahitan rumahan import",
+            "rok plisket kualitas import_quality_claim jahitan rumahan",
+        ),
+        # A disguised made-in phrase is one phrase, and a claim.
+        (
+            "Tepung Tempura 1kg m4d3 1n j4p4n",
+            "tepung tempura 1kg m4d3 1n j4p4n ikg made japan",
+            "tepung tempura 1kg made in japan ikg foreign_origin_claim",
+        ),
+        (
+            "Sambal Botol 0R1 THA1LAND 435ml",
+            "sambal botol 0r1 tha1land 435ml thailand",
+            "sambal botol ori thailand 435ml foreign_origin_claim",
+        ),
+        # Doubled letters of the import word, "made/in", and countries revision 1 lacked.
+        ("Cuka Apel Impoor", "cuka apel impoor", "cuka apel impor"),
+        ("Sepatu immport", "sepatu immport", "sepatu import"),
+        (
+            "Kemeja Made/In/Korea",
+            "kemeja made/in/korea",
+            "kemeja made in korea foreign_origin_claim",
+        ),
+        (
+            "Keju made in Holland",
+            "keju made in holland",
+            "keju made in holland foreign_origin_claim",
+        ),
+        ("Sulam made in jpn", "sulam made in jpn", "sulam made in jpn foreign_origin_claim"),
+        # Other leetspeak keeps its place: units, product codes.
+        ("Kabel usb3 2.5kg", "kabel usb3 2.5kg usbe skg", "kabel usb3 2.5kg usbe skg"),
+        # Words that only look like the import word are left alone.
+        ("Kemeja important imperial", "kemeja important imperial", "kemeja important imperial"),
+    ],
+)
+def test_revision_2_reads_disguised_phrases_as_phrases(
+    title: str, revision_1: str, revision_2: str
+) -> None:
+    record = {"title": title}
+    assert compose(record, ["title"], 500, quality_claims=True, revision=1) == revision_1
+    assert compose(record, ["title"], 500, quality_claims=True, revision=2) == revision_2
+
+
+def test_an_unknown_revision_is_refused() -> None:
+    with pytest.raises(ValueError, match="revision"):
+        normalize("kaos", revision=3)
+
+
+def test_a_listing_text_pickled_before_revisions_reads_revision_1() -> None:
+    step = ListingText(fields=("title",))
+    assert step.normalizer == 2
+    del step.normalizer  # as unpickled from a model trained before revision 2
+    out = step.fit_transform([{"title": "Tepung m4d3 1n j4p4n"}])
+    assert list(out) == [normalize("Tepung m4d3 1n j4p4n", revision=1)]

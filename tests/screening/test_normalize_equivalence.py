@@ -159,6 +159,24 @@ FRAGMENTS = [
     "lampu",
     " . ",
     "  ",
+    # Revision 2: doubled import letters, "made/in", new countries, leet phrase words.
+    "impoor",
+    "immport",
+    "iimmpoorrtt",
+    "important",
+    "made/in/korea",
+    "/",
+    "holland",
+    "new zealand",
+    "n3w z3aland",
+    "jpn",
+    "m4d3",
+    "1n",
+    "0r1",
+    "kual1tas",
+    "gr4de",
+    "5kg",
+    "usb3",
 ]
 # Claim-like phrases: a trigger word of the made-in, material or origin pattern, a separator,
 # then a country or another trigger, so each shortcut meets both its matches and near misses.
@@ -188,8 +206,13 @@ CLAIM_WORDS = [
     "material",
     "sutra",
     "in",
+    "m4d3 1n",
+    "0r1",
+    "impoor",
+    "kualitas",
+    "grade 1mp0rt",
 ]
-SEPARATORS = ["", " ", "  ", "_", "-", ".", "\t", " . ", "\u200b", "&nbsp;"]
+SEPARATORS = ["", " ", "  ", "_", "-", ".", "/", "\t", " . ", "\u200b", "&nbsp;"]
 TARGETS = [
     "china",
     "ch1na",
@@ -208,6 +231,11 @@ TARGETS = [
     "made in",
     "madinah",
     "chinese",
+    "holland",
+    "jpn",
+    "new zealand",
+    "n3w z3aland",
+    "tha1land",
 ]
 phrase = st.builds(
     "".join,
@@ -245,7 +273,11 @@ def test_premises_of_the_shortcuts_hold() -> None:
 
 
 def assert_same(text: str) -> None:
-    assert fast.normalize(text) == reference.normalize(text), repr(text)
+    for revision in fast.REVISIONS:
+        assert fast.normalize(text, revision) == reference.normalize(text, revision), (
+            revision,
+            repr(text),
+        )
 
 
 @settings(max_examples=800, deadline=None)
@@ -311,7 +343,10 @@ def test_compose_equivalent(
 ) -> None:
     record = {"title": title, "brand": brand, "category": category, "description": description}
     fields = ("title", "brand", "category", "description")
-    assert fast.compose(record, fields, max_chars) == reference.compose(record, fields, max_chars)
+    for revision in fast.REVISIONS:
+        assert fast.compose(record, fields, max_chars, revision=revision) == reference.compose(
+            record, fields, max_chars, revision
+        )
 
 
 needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} is missing")
@@ -330,7 +365,12 @@ def test_equivalent_on_every_real_title(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(training.data, "load_source", _load_source)
     titles = real_titles()
     assert len(titles) > 1000
-    different = [t for t in titles if fast.normalize(t) != reference.normalize(t)]
+    different = [
+        (revision, t)
+        for revision in fast.REVISIONS
+        for t in titles
+        if fast.normalize(t, revision) != reference.normalize(t, revision)
+    ]
     assert not different, different[:5]
 
 
@@ -350,7 +390,9 @@ def test_compose_equivalent_on_real_listings() -> None:
             "description": examples[i + 1].title + "\n" + e.origin,
         }
         max_chars = 500 if i % 8 else 40
-        if fast.compose(record, fields, max_chars) != reference.compose(record, fields, max_chars):
-            different.append(record)
+        for revision in fast.REVISIONS:
+            ours = fast.compose(record, fields, max_chars, revision=revision)
+            if ours != reference.compose(record, fields, max_chars, revision):
+                different.append((revision, record))
     assert len(examples) > 1000
     assert not different, different[:5]
