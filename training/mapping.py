@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.normalize import FOREIGN_COUNTRY, IMPORT_WORD, is_quality_claim, normalize
+from app.screening.normalize import FOREIGN_COUNTRY_2, IMPORT_WORD, is_quality_claim, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 
@@ -28,7 +28,12 @@ _MASS = re.compile(
     r"lampu|print|printing|cetak|poster|balon|pvc|3d|resin|mdf|laser|hoki|besi|metal|"
     r"stainless|kanvas print|frame foto)\b"
 )
-_JEWELLERY_CRAFT = re.compile(r"\b(handmade|hand made|etnik|ethnic|dayak|tradisional|manik\w*)\b")
+# Jewellery sold as handmade or traditional craft (rule 3). Beads alone do not say so: most
+# "gelang manik" in the fashion categories are children's or Korean-style fashion bracelets.
+_JEWELLERY_CRAFT = re.compile(r"\b(handmade|hand made|etnik|ethnic|dayak|tradisional)\b")
+# A craft-supply listing sold as a children's toy or kit ("DIY keychain set mainan anak") is a
+# toy, `other` (TAXONOMY: toys), as the authored `toy_craft_kit` examples are labelled.
+_TOY = re.compile(r"\b(mainan|toys?|edukasi|edukatif)\b")
 
 # Category prefixes (Tokopedia slugs, umkm_2025) mapped to clusters; the longest prefix wins.
 _PREFIX = {
@@ -110,15 +115,36 @@ def cluster_from_category(path: str, title: str) -> str | None:
         return None
     if path.startswith(_MIXED_DECOR):
         return HANDICRAFT if is_craft_title(title) else OTHER
+    if path.startswith("office-stationery/kerajinan-tangan") and _TOY.search(normalize(title)):
+        return OTHER
     label = _longest_prefix(path, _PREFIX)
     if label == TEXTILE and "/perhiasan-" in path and _JEWELLERY_CRAFT.search(normalize(title)):
         return HANDICRAFT  # rule 3: jewellery sold as handmade or traditional craft
     return label or OTHER
 
 
-def cluster_from_2019_category(category: str) -> str:
-    """tokopedia_products_2019: fashion, or one of four non-fashion categories."""
-    return TEXTILE if category.strip().lower() == "fashion" else OTHER
+# Clothing, footwear, bags and fashion accessories (TAXONOMY: textile_fashion), in Indonesian
+# and English. The non-fashion categories of two scrapes hold such goods too: sportswear under
+# "olahraga", and cross-border shops' beanies, scrunchies and bags under music nodes. Labelled
+# `other` they would teach the model that "beanie hat" is not fashion, so they are left out.
+_FASHION_ITEM = re.compile(
+    r"\b(baju|kaos|kaus|kemeja|blus|blouse|celana|rok|gaun|dress|jaket|jas|hoodie|sweater|"
+    r"kardigan|cardigan|jilbab|hijab|kerudung|mukena|daster|piyama|pajama|legging|leggings|"
+    r"manset|pakaian|kaos kaki|sepatu|sandal|sendal|sneakers?|shoes?|boots?|tas|ransel|dompet|"
+    r"topi|beanie|hat|cap|scarf|syal|gloves?|sarung tangan|socks?|ikat pinggang|sabuk|belt|"
+    r"kalung|necklace|gelang|bracelet|anting|earrings?|bros|brooch|jepit rambut|hair clip|"
+    r"scrunchies?|bando|headband|bra|lingerie|underwear|celana dalam|bikini|swimsuit|"
+    r"baju renang|jersey|shirt|t-shirt|tshirt|pants|trousers|jeans|skirt|jacket|coat|"
+    r"bag|backpack|wallet|purse|collar)\b"
+)
+
+
+def cluster_from_2019_category(category: str, title: str = "") -> str | None:
+    """tokopedia_products_2019: fashion, or one of four non-fashion categories (whose fashion
+    goods, by the title, are left out)."""
+    if category.strip().lower() == "fashion":
+        return TEXTILE
+    return None if _FASHION_ITEM.search(normalize(title)) else OTHER
 
 
 _TRADITIONAL_INSTRUMENT = re.compile(
@@ -128,15 +154,17 @@ _TRADITIONAL_INSTRUMENT = re.compile(
 )
 
 
-def cluster_from_electronics(node: str, title: str = "") -> str:
+def cluster_from_electronics(node: str, title: str = "") -> str | None:
     """tokopedia_electronics_categories: all other, but traditional instruments are craft,
-    whether the category says so or only the title does (hadroh sets sit under percussion)."""
-    if "alat musik tradisional" in node.lower() or _TRADITIONAL_INSTRUMENT.search(normalize(title)):
+    whether the category says so or only the title does (hadroh sets sit under percussion),
+    and fashion goods are left out."""
+    text = normalize(title)
+    if "alat musik tradisional" in node.lower() or _TRADITIONAL_INSTRUMENT.search(text):
         return HANDICRAFT
-    return OTHER
+    return None if _FASHION_ITEM.search(text) else OTHER
 
 
-_COUNTRY = FOREIGN_COUNTRY
+_COUNTRY = FOREIGN_COUNTRY_2
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
 _ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")
 _INTL = re.compile(r"(-\s*intl\b|\blazada\W*intl\b|\bintl\s*$)")

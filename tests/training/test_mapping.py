@@ -30,6 +30,11 @@ from training.mapping import (
         # Jewellery is fashion unless sold as handmade or traditional craft (rule 3).
         ("fashion-wanita/perhiasan-wanita/gelang", "Gelang Titanium Wanita", "textile_fashion"),
         ("fashion-wanita/perhiasan-wanita/gelang", "Gelang Manik Dayak Handmade", "handicraft"),
+        # Beads alone do not make a bracelet craft.
+        ("fashion-anak-bayi/perhiasan-anak/gelang", "Gelang Manik Anak Isi 12", "textile_fashion"),
+        # A craft supply sold as a children's toy is a toy.
+        ("office-stationery/kerajinan-tangan/ring-d", "DIY Keychain Set Mainan Anak", "other"),
+        ("office-stationery/kerajinan-tangan/ring-d", "Ring D Kuningan 2cm isi 50", "handicraft"),
     ],
 )
 def test_category_mapping(path: str, title: str, cluster: str) -> None:
