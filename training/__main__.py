@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--data-dir", type=Path, default=data.SHARED_DATA)
     t.add_argument("--authored", type=Path, default=data.AUTHORED)
     t.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
+    t.add_argument(
+        "--dev-labels",
+        type=Path,
+        default=data.DEV_LABELS,
+        help="hand-checked development set (choices are made on it)",
+    )
     t.add_argument("--limit", type=int, default=None, help="rows per source (quick runs)")
     t.add_argument(
         "--set-default",
@@ -135,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
                 data_dir=args.data_dir,
                 authored=args.authored if args.authored.is_file() else None,
                 hand_labels=args.hand_labels,
+                dev_labels=args.dev_labels,
                 limit=args.limit,
             )
         )

@@ -16,6 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 AUTHORED = REPO_ROOT / "training" / "data" / "authored" / "examples.csv"
 VALIDATION_LABELS = REPO_ROOT / "training" / "data" / "validation" / "labels.csv"
+# The development set: hand-checked like the validation set, from other shops, and the one
+# that model and training-data choices are made on (the validation set is kept for the end).
+DEV_LABELS = REPO_ROOT / "training" / "data" / "dev" / "labels.csv"
 
 UMKM = "tokopedia_umkm_2025.csv"
 PRODUCTS_2019 = "tokopedia_products_2019.csv"
@@ -59,7 +62,7 @@ def load_source(name: str, data_dir: Path = SHARED_DATA) -> list[Example]:
             row_id = r["id"]
         elif name == PRODUCTS_2019:
             title, category, group = r["product_name"], "", f"shop:{r['shop_id']}"
-            cluster = mapping.cluster_from_2019_category(r["category"])
+            cluster = mapping.cluster_from_2019_category(r["category"], title)
             row_id = r["product_id"]
         elif name == ELECTRONICS:
             title, category, row_id = r["nama"], r["leaf"], str(i)
@@ -115,6 +118,23 @@ def load_hand_labels(path: Path = VALIDATION_LABELS) -> dict[tuple[str, str], Ha
         label = HandLabel(r["source"], r["row_id"], r["cluster"], r["origin"], r["hard"] == "1")
         out[(label.source, label.row_id)] = label
     return out
+
+
+def split_off_validation_and_dev(
+    examples: Iterable[Example],
+    validation: dict[tuple[str, str], HandLabel],
+    dev: dict[tuple[str, str], HandLabel],
+) -> tuple[list[Example], list[Example], list[Example]]:
+    """(training pool, validation set, development set): the shops of both hand-checked sets
+    leave the training pool."""
+    if validation.keys() & dev.keys():
+        raise ValueError("a listing is in both the validation and the development set")
+    pool, checked = split_off_hand_checked(examples, validation | dev)
+    return (
+        pool,
+        [e for e in checked if (e.source, e.row_id) in validation],
+        [e for e in checked if (e.source, e.row_id) in dev],
+    )
 
 
 def split_off_hand_checked(

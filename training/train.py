@@ -45,6 +45,7 @@ class TrainConfig:
     data_dir: Path = data.SHARED_DATA
     authored: Path | None = data.AUTHORED
     hand_labels: Path | None = data.VALIDATION_LABELS
+    dev_labels: Path | None = data.DEV_LABELS
     limit: int | None = None  # rows per source, for quick runs and tests
     holdout: float = 0.2
     params: Params = Params()
@@ -98,11 +99,13 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
         examples += rows[: cfg.limit] if cfg.limit else rows
     authored = data.load_authored(cfg.authored) if cfg.authored else []
     labels = data.load_hand_labels(cfg.hand_labels) if cfg.hand_labels else {}
-    pool, checked = data.split_off_hand_checked(examples, labels)
+    dev_labels = data.load_hand_labels(cfg.dev_labels) if cfg.dev_labels else {}
+    pool, checked, dev = data.split_off_validation_and_dev(examples, labels, dev_labels)
     done()
     log(
         f"    training pool {len(pool)} real + {len(authored)} authored; hand-checked "
-        f"{len(checked)}; clusters {dict(Counter(e.cluster for e in pool))}"
+        f"{len(checked)} validation, {len(dev)} development; "
+        f"clusters {dict(Counter(e.cluster for e in pool))}"
     )
 
     done = _step(log, 2, total, "fitting on 80% of shops for validation")
@@ -120,19 +123,31 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
     pipelines = _fit(pool + authored, cfg.params, rng)
     model = ScreeningModel.from_pipelines(pipelines)
     done()
-    if checked:
-        done = _step(log, 4, total, "scoring the hand-checked validation set")
-        metrics["hand_checked"] = _score(model, checked)
+    if dev or checked:
+        done = _step(log, 4, total, "scoring the hand-checked sets")
+        if dev:
+            metrics["dev"] = _score(model, dev)
+        if checked:
+            metrics["hand_checked"] = _score(model, checked)
         done()
-        log(
-            format_report(
-                "validation: hand-checked listings (final model)", metrics["hand_checked"]
+        if dev:
+            log(
+                format_report(
+                    "development: hand-checked listings, the set choices are made on",
+                    metrics["dev"],
+                )
             )
-        )
+        if checked:
+            log(
+                format_report(
+                    "validation: hand-checked listings (final model)", metrics["hand_checked"]
+                )
+            )
     metrics["notes"] = (
         "shop_holdout: model fit on 80% of shops, scored on the other 20% (labels from the "
-        "category mapping). hand_checked: the saved model, scored on listings labelled by "
-        "reading the title, whose shops were left out of training. Titles only."
+        "category mapping). dev and hand_checked: the saved model, scored on listings "
+        "labelled by reading the title, whose shops were left out of training; model choices "
+        "are made on dev, hand_checked (validation) reports. Titles only."
     )
 
     done = _step(log, 5, total, f"saving {cfg.output}")

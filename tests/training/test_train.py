@@ -44,3 +44,22 @@ def test_hand_checked_shops_never_reach_training() -> None:
     assert checked and held
     assert not held & {e.group for e in pool}
     assert not {(e.source, e.row_id) for e in checked} & {(e.source, e.row_id) for e in pool}
+
+
+def test_development_and_validation_shops_both_leave_the_pool() -> None:
+    def ex(row_id: str, shop: str) -> data.Example:
+        return data.Example("s.csv", row_id, f"kaos {row_id}", "", shop, "textile_fashion", "")
+
+    def label(row_id: str) -> data.HandLabel:
+        return data.HandLabel("s.csv", row_id, "other", "domestic", False)
+
+    examples = [ex("1", "a"), ex("2", "a"), ex("3", "b"), ex("4", "c"), ex("5", "d")]
+    validation = {("s.csv", "1"): label("1")}
+    dev = {("s.csv", "3"): label("3")}
+    pool, checked, development = data.split_off_validation_and_dev(examples, validation, dev)
+    # Shop a (validation) and shop b (development) leave the pool whole, row 2 too.
+    assert [e.row_id for e in pool] == ["4", "5"]
+    assert [(e.row_id, e.cluster) for e in checked] == [("1", "other")]
+    assert [(e.row_id, e.cluster) for e in development] == [("3", "other")]
+    with pytest.raises(ValueError, match="both"):
+        data.split_off_validation_and_dev(examples, validation, validation)
