@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.screening.model import CLUSTER_LABELS
-from training.evaluate import Evaluation
+from training.evaluate import BLIND_TEST, FIRST_TEST, Evaluation
 from training.figures import plot_confusion, plot_reliability, reliability_bins, true_idx
 
 HEADLINE = (
@@ -24,8 +24,8 @@ HEADLINE = (
     "false-block rate",
     "block recall",
     "review rate",
-    "obfuscated recall",
-    "hard-negative FPR",
+    "obfuscated recall v1 / v2 (blind)",
+    "hard-negative FPR v1 / v2 (blind)",
 )
 SLICE_HEADER = (
     "slice",
@@ -55,7 +55,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def headline_rows(ev: Evaluation) -> list[list[Any]]:
     rows = []
     for s in ev.scored:
-        c, d, o = s.figures["cluster"], s.figures["decision"], s.obfuscated
+        c, d = s.figures["cluster"], s.figures["decision"]
+        first, blind = s.obfuscated[FIRST_TEST], s.obfuscated[BLIND_TEST]
         rows.append(
             [
                 s.name,
@@ -66,8 +67,8 @@ def headline_rows(ev: Evaluation) -> list[list[Any]]:
                 d["false_block_rate"],
                 d["block_recall"],
                 d["review_rate"],
-                o["import_recall"],
-                o["negative_fpr"],
+                f"{fmt(first['import_recall'])} / {fmt(blind['import_recall'])}",
+                f"{fmt(first['negative_fpr'])} / {fmt(blind['negative_fpr'])}",
             ]
         )
     return rows
@@ -184,29 +185,42 @@ def _decisions(ev: Evaluation) -> list[str]:
 
 
 def _obfuscation(ev: Evaluation) -> list[str]:
-    o0 = ev.scored[0].obfuscated
-    header = ("model", "import recall", "protected blocked", "hard-negative FPR")
+    header = ("test", "model", "import recall", "protected blocked", "hard-negative FPR")
     rows = [
-        [s.name, o["import_recall"], o["protected_blocked"], o["negative_fpr"]]
+        [test, s.name, o["import_recall"], o["protected_blocked"], o["negative_fpr"]]
         + [o["negative_blocked"]]
+        for test in ev.scored[0].obfuscated
         for s in ev.scored
-        for o in [s.obfuscated]
+        for o in [s.obfuscated[test]]
     ]
-    techniques = [[t, v["n"], v["import_recall"]] for t, v in ev.by_technique.items()]
-    return [
+    lines = [
         "",
-        "## Obfuscated import test and hard negatives",
+        "## Obfuscated import tests and hard negatives",
         "",
-        f"{o0['n_import']} authored disguised imports ({o0['n_protected']} in a protected "
-        f"cluster; protected blocked = share of those blocked) and {o0['n_negative']} authored "
-        "look-alike domestic titles.",
+        "Two authored pairs: disguised imports (every row import; protected blocked = share of "
+        "the protected-cluster ones blocked) and look-alike domestic titles. "
+        f"`{FIRST_TEST}` was used while the normaliser's rules were written, so its figures are "
+        f"optimistic; `{BLIND_TEST}` was written later, blind to the normaliser and never used "
+        "to change it.",
         "",
-        table((*header, "hard-negatives blocked"), rows),
-        "",
-        f"{ev.scored[0].name}, import recall by obfuscation technique:",
-        "",
-        table(("technique", "n", "import recall"), techniques),
     ]
+    for test, o in ev.scored[0].obfuscated.items():
+        lines.append(
+            f"- {test}: {o['n_import']} disguised imports ({o['n_protected']} in a protected "
+            f"cluster), {o['n_negative']} look-alike domestic titles."
+        )
+    lines += ["", table((*header, "hard-negatives blocked"), rows)]
+    for test, techniques in ev.by_technique.items():
+        lines += [
+            "",
+            f"{ev.scored[0].name}, {test}: import recall by obfuscation technique:",
+            "",
+            table(
+                ("technique", "n", "import recall"),
+                [[t, v["n"], v["import_recall"]] for t, v in techniques.items()],
+            ),
+        ]
+    return lines
 
 
 def _worst(ev: Evaluation) -> list[str]:

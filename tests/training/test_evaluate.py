@@ -22,7 +22,14 @@ from training.baselines import (
     KeywordBaseline,
     keyword_cluster,
 )
-from training.evaluate import OBFUSCATED_IMPORT, EvalConfig, load_checked
+from training.evaluate import (
+    OBFUSCATED_IMPORT,
+    OBFUSCATED_IMPORT_BLIND,
+    OBFUSCATED_NEGATIVE,
+    OBFUSCATED_NEGATIVE_BLIND,
+    EvalConfig,
+    load_checked,
+)
 from training.figures import reliability_bins
 
 needs_data = pytest.mark.skipif(
@@ -38,7 +45,7 @@ SECTIONS = (
     "## Decisions",
     "## By data source",
     "## Hard vs not hard",
-    "## Obfuscated import test and hard negatives",
+    "## Obfuscated import tests and hard negatives",
     "worst errors",
 )
 
@@ -83,12 +90,18 @@ def _f(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.4f}"
 
 
-def _headline(m: dict[str, object], obf_recall: float, neg_fpr: float) -> list[str]:
+def _headline(m: dict[str, object], obfuscation: list[float]) -> list[str]:
+    """The headline row: `obfuscation` is [v1 recall, v1 FPR, v2 recall, v2 FPR]."""
     c, d = m["cluster"], m["decision"]
     assert isinstance(c, dict) and isinstance(d, dict)
     values = [c["macro_f1"], c["classes"]["handicraft"]["f1"], c["accuracy"], c["ece"]]
-    values += [d["false_block_rate"], d["block_recall"], d["review_rate"], obf_recall, neg_fpr]
-    return [_f(v) for v in values]
+    values += [d["false_block_rate"], d["block_recall"], d["review_rate"]]
+    recall, fpr = obfuscation[0::2], obfuscation[1::2]
+    return [_f(v) for v in values] + [" / ".join(map(_f, recall)), " / ".join(map(_f, fpr))]
+
+
+TEST_FILES = (OBFUSCATED_IMPORT, OBFUSCATED_NEGATIVE, OBFUSCATED_IMPORT_BLIND)
+TEST_FILES += (OBFUSCATED_NEGATIVE_BLIND,)
 
 
 def _obfuscated_recall(preds: Predictions) -> float:
@@ -115,26 +128,18 @@ def test_report_figures_are_what_metrics_computes(
     clusters, origins = [e.cluster for e in checked], [e.origin for e in checked]
     titles = [e.title for e in checked]
     model = load_model(tiny_model_dir).model
-    obfuscated = [r.title for r in load_test_rows(OBFUSCATED_IMPORT)]
-    negatives = [
-        r.title
-        for r in load_test_rows(OBFUSCATED_IMPORT.with_name("obfuscated_hard_negative_test.csv"))
-    ]
+    tests = [[r.title for r in load_test_rows(path)] for path in TEST_FILES]
 
     ours = model.predict([{"title": t} for t in titles])
     m = metrics.evaluate(ours, model.cluster_labels, clusters, origins, policy)
     headline = _section(report, "## Headline")
     assert _row(headline, "our model") == _headline(
-        m,
-        _obfuscated_recall(model.predict([{"title": t} for t in obfuscated])),
-        _obfuscated_recall(model.predict([{"title": t} for t in negatives])),
+        m, [_obfuscated_recall(model.predict([{"title": t} for t in test])) for test in tests]
     )
     keyword = KeywordBaseline()
     k = metrics.evaluate(keyword.predict(titles), CLUSTER_LABELS, clusters, origins, policy)
     assert _row(headline, "keyword rule") == _headline(
-        k,
-        _obfuscated_recall(keyword.predict(obfuscated)),
-        _obfuscated_recall(keyword.predict(negatives)),
+        k, [_obfuscated_recall(keyword.predict(test)) for test in tests]
     )
 
     per_class = _section(report, "### our model: cluster")
