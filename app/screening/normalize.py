@@ -129,6 +129,15 @@ MATERIAL_WORDS = (
 _MATERIAL_CLAIM = re.compile(
     r"(\b" + MATERIAL_WORDS + r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
 )
+# Revision 2 also knows fabric names that are never the product itself ("tas kanvas import",
+# "legging spandex import"); "denim" and "jersey" are left out, they name garments too.
+MATERIAL_WORDS_2 = MATERIAL_WORDS[:-1] + (
+    r"|kanvas|canvas|spandex|combed|polyester|nylon|satin|sifon|chiffon|velvet|beludru|suede|"
+    r"linen|twill|drill|parasut|scuba|fleece|lycra)"
+)
+_MATERIAL_CLAIM_2 = re.compile(
+    r"(\b" + MATERIAL_WORDS_2 + r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
+)
 MATERIAL_CLAIM_TOKEN = "imported_material"
 _CATEGORY_SEPARATORS = re.compile(r"[/>\-_|]+")
 
@@ -265,7 +274,7 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
     # the product's evidence; the token lets the model learn what such titles are.
     # Every claim word contains one of these ("original" has "ori", "impor\w*" has "impor").
     if "ori" in text or "impor" in text or "asli" in text or "made in" in text:
-        text = _MATERIAL_CLAIM.sub(_mark_material, text)
+        text = (_MATERIAL_CLAIM_2 if rev2 else _MATERIAL_CLAIM).sub(_mark_material, text)
     # The same for _ORIGIN_CLAIM's words ("produk" and "product" both have "produ").
     if (
         "ori" in text

@@ -131,6 +131,12 @@ _PHRASE_WORDS_2 = set(FOREIGN_COUNTRY_2[1:-1].replace("|", " ").split()) | set(
     "kualitas quality grade intl".split()
 )
 _IMPORT_LETTERS_2 = re.compile(r"\bi+m+p+o+r+(t*)\b")
+_MATERIAL_CLAIM_2 = re.compile(
+    r"(\b(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
+    r"zipper|sleting|rayon|sutra|silk|wol|wool|kanvas|canvas|spandex|combed|polyester|nylon|satin|"
+    r"sifon|chiffon|velvet|beludru|suede|linen|twill|drill|parasut|scuba|fleece|lycra)"
+    r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
+)
 
 
 def _one_import_2(m: re.Match[str]) -> str:
@@ -210,7 +216,7 @@ def _normalize_2(text: str) -> str:
     text = _L_FOR_I.sub("i", text)
     text = _IMPORT_LETTERS_2.sub(_one_import_2, text)
     text = _MADE_IN_2.sub("made in ", text)
-    text = _MATERIAL_CLAIM.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
+    text = _MATERIAL_CLAIM_2.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
     if _ORIGIN_CLAIM_2.search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     return _SPACE.sub(" ", text).strip()

@@ -192,6 +192,13 @@ def test_quality_claims_mark_the_import_word_only_there(title: str, text: str) -
             "keju made in holland foreign_origin_claim",
         ),
         ("Sulam made in jpn", "sulam made in jpn", "sulam made in jpn foreign_origin_claim"),
+        # Fabric names revision 1 did not know: the import word is the material's.
+        ("Tas Kanvas Import", "tas kanvas import", "tas kanvas imported_material"),
+        (
+            "Legging spandex ori korea",
+            "legging spandex ori korea foreign_origin_claim",
+            "legging spandex imported_material korea",
+        ),
         # Other leetspeak keeps its place: units, product codes.
         ("Kabel usb3 2.5kg", "kabel usb3 2.5kg usbe skg", "kabel usb3 2.5kg usbe skg"),
         # Words that only look like the import word are left alone.

@@ -177,6 +177,9 @@ FRAGMENTS = [
     "gr4de",
     "5kg",
     "usb3",
+    "kanvas import",
+    "spandex ori korea",
+    "lycra",
 ]
 # Claim-like phrases: a trigger word of the made-in, material or origin pattern, a separator,
 # then a country or another trigger, so each shortcut meets both its matches and near misses.
@@ -205,6 +208,8 @@ CLAIM_WORDS = [
     "kain wol",
     "material",
     "sutra",
+    "kanvas",
+    "legging spandex",
     "in",
     "m4d3 1n",
     "0r1",
