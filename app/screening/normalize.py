@@ -135,10 +135,23 @@ MATERIAL_WORDS_2 = MATERIAL_WORDS[:-1] + (
     r"|kanvas|canvas|spandex|combed|polyester|nylon|satin|sifon|chiffon|velvet|beludru|suede|"
     r"linen|twill|drill|parasut|scuba|fleece|lycra)"
 )
+# Up to two words may stand between the material and its claim ("bahan katun toyobo import"),
+# but not a word for who wears it or a garment: in "sepatu kanvas wanita sepatu import" the
+# claim is the shoe's.
+_NOT_MATERIAL_CONTEXT = (
+    r"(?:pria|wanita|cowok|cewek|anak|laki|perempuan|unisex|men|women|man|woman|kids|dewasa|"
+    r"sepatu|sandal|sendal|tas|baju|kaos|kemeja|celana|jaket|dress|rok|hijab|jilbab)\b"
+)
 _MATERIAL_CLAIM_2 = re.compile(
-    r"(\b" + MATERIAL_WORDS_2 + r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
+    r"(\b"
+    + MATERIAL_WORDS_2
+    + r"\W+(?:(?!"
+    + _NOT_MATERIAL_CONTEXT
+    + r")\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
 )
 MATERIAL_CLAIM_TOKEN = "imported_material"
+# Revision 2's tokens hold no "impor": a token's character n-grams must not read as the word.
+MATERIAL_CLAIM_TOKEN_2 = "material_claim"
 _CATEGORY_SEPARATORS = re.compile(r"[/>\-_|]+")
 
 
@@ -197,6 +210,10 @@ def _join_spaced(m: re.Match[str]) -> str:
 
 def _mark_material(m: re.Match[str]) -> str:
     return m.group(1) + MATERIAL_CLAIM_TOKEN
+
+
+def _mark_material_2(m: re.Match[str]) -> str:
+    return m.group(1) + MATERIAL_CLAIM_TOKEN_2
 
 
 def _spell_out(extra: list[str]) -> Callable[[re.Match[str]], str]:
@@ -274,7 +291,10 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
     # the product's evidence; the token lets the model learn what such titles are.
     # Every claim word contains one of these ("original" has "ori", "impor\w*" has "impor").
     if "ori" in text or "impor" in text or "asli" in text or "made in" in text:
-        text = (_MATERIAL_CLAIM_2 if rev2 else _MATERIAL_CLAIM).sub(_mark_material, text)
+        if rev2:
+            text = _MATERIAL_CLAIM_2.sub(_mark_material_2, text)
+        else:
+            text = _MATERIAL_CLAIM.sub(_mark_material, text)
     # The same for _ORIGIN_CLAIM's words ("produk" and "product" both have "produ").
     if (
         "ori" in text
@@ -307,6 +327,7 @@ _NOT_ORIGIN_BEFORE = re.compile(
 )
 _NOT_ORIGIN_AFTER = re.compile(r"^\W*(quality|kualitas|look|style|grade|like)\b")
 QUALITY_CLAIM_TOKEN = "import_quality_claim"
+QUALITY_CLAIM_TOKEN_2 = "quality_claim"  # revision 2: no "impor" in it
 
 
 def is_quality_claim(text: str, match: re.Match[str]) -> bool:
@@ -317,13 +338,14 @@ def is_quality_claim(text: str, match: re.Match[str]) -> bool:
     )
 
 
-def mark_quality_claims(text: str) -> str:
+def mark_quality_claims(text: str, revision: int = NORMALIZER) -> str:
     """Normalised text with each import word of a quality or style claim replaced by a token."""
     if "impor" not in text:
         return text
+    token = QUALITY_CLAIM_TOKEN_2 if revision >= 2 else QUALITY_CLAIM_TOKEN
     claims = [m for m in IMPORT_WORD.finditer(text) if is_quality_claim(text, m)]
     for m in reversed(claims):
-        text = text[: m.start()] + QUALITY_CLAIM_TOKEN + text[m.end() :]
+        text = text[: m.start()] + token + text[m.end() :]
     return text
 
 
@@ -333,9 +355,18 @@ def mark_quality_claims(text: str) -> str:
 # snack towards `other` and away from its protected cluster.
 _ORIGIN_WORDS = {
     revision: re.compile(
-        r"\b(?:impor\w*|" + countries[1:-1] + "|" + ORIGIN_CLAIM_TOKEN + r"|made in)\b"
+        r"\b(?:impor\w*|"
+        + countries[1:-1]
+        + "|"
+        + ORIGIN_CLAIM_TOKEN
+        + r"|made in"
+        + tokens
+        + r")\b"
     )
-    for revision, countries in ((1, FOREIGN_COUNTRY), (2, FOREIGN_COUNTRY_2))
+    for revision, countries, tokens in (
+        (1, FOREIGN_COUNTRY, ""),
+        (2, FOREIGN_COUNTRY_2, f"|{MATERIAL_CLAIM_TOKEN_2}|{QUALITY_CLAIM_TOKEN_2}"),
+    )
 }
 
 
@@ -369,5 +400,5 @@ def compose(
             parts.append(value[:max_chars])
     text = normalize(" . ".join(parts), revision)
     if quality_claims:
-        text = mark_quality_claims(text)
+        text = mark_quality_claims(text, revision)
     return drop_origin_words(text, revision) if without_origin else text

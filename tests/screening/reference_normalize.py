@@ -135,7 +135,9 @@ _MATERIAL_CLAIM_2 = re.compile(
     r"(\b(bahan|material|kain|benang|kulit|leather|katun|cotton|fabric|toyobo|kancing|resleting|"
     r"zipper|sleting|rayon|sutra|silk|wol|wool|kanvas|canvas|spandex|combed|polyester|nylon|satin|"
     r"sifon|chiffon|velvet|beludru|suede|linen|twill|drill|parasut|scuba|fleece|lycra)"
-    r"\W+(?:\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
+    r"\W+(?:(?!(?:pria|wanita|cowok|cewek|anak|laki|perempuan|unisex|men|women|man|woman|kids|"
+    r"dewasa|sepatu|sandal|sendal|tas|baju|kaos|kemeja|celana|jaket|dress|rok|hijab|jilbab)\b)"
+    r"\w+\W+){0,2}?)(?:impor\w*|ori|original|asli|made in)\b"
 )
 
 
@@ -216,7 +218,7 @@ def _normalize_2(text: str) -> str:
     text = _L_FOR_I.sub("i", text)
     text = _IMPORT_LETTERS_2.sub(_one_import_2, text)
     text = _MADE_IN_2.sub("made in ", text)
-    text = _MATERIAL_CLAIM_2.sub(lambda m: m.group(1) + MATERIAL_CLAIM_TOKEN, text)
+    text = _MATERIAL_CLAIM_2.sub(lambda m: m.group(1) + "material_claim", text)
     if _ORIGIN_CLAIM_2.search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     return _SPACE.sub(" ", text).strip()

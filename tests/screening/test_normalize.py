@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from app.screening.normalize import (
-    MATERIAL_CLAIM_TOKEN,
+    MATERIAL_CLAIM_TOKEN_2,
     ORIGIN_CLAIM_TOKEN,
+    QUALITY_CLAIM_TOKEN_2,
     compose,
     drop_origin_words,
     normalize,
@@ -107,7 +108,7 @@ def test_a_foreign_origin_claim_is_marked_for_the_model(raw: str, claim: bool) -
 )
 def test_an_imported_material_is_marked_apart_from_the_product(raw: str, material: bool) -> None:
     tokens = normalize(raw).split()
-    assert (MATERIAL_CLAIM_TOKEN in tokens) is material
+    assert (MATERIAL_CLAIM_TOKEN_2 in tokens) is material
     if material:
         assert ORIGIN_CLAIM_TOKEN not in tokens
 
@@ -141,15 +142,15 @@ def test_revision_1_cluster_text_keeps_the_disguised_word() -> None:
 @pytest.mark.parametrize(
     ("title", "text"),
     [
-        ("Sepatu Full Tabung Import Quality", "sepatu full tabung import_quality_claim quality"),
-        ("Kaos premium KUALITAS IMPORT", "kaos premium kualitas import_quality_claim"),
-        ("Tas model import terbaru", "tas model import_quality_claim terbaru"),
+        ("Sepatu Full Tabung Import Quality", "sepatu full tabung quality_claim quality"),
+        ("Kaos premium KUALITAS IMPORT", "kaos premium kualitas quality_claim"),
+        ("Tas model import terbaru", "tas model quality_claim terbaru"),
         # Evidence stays evidence, beside a claim too.
         ("Coklat import Turki", "coklat import turki foreign_origin_claim"),
-        ("Kemeja import grade ori", "kemeja import_quality_claim grade ori"),
+        ("Kemeja import grade ori", "kemeja quality_claim grade ori"),
         (
             "Jaket import Korea kualitas import",
-            "jaket import korea kualitas import_quality_claim foreign_origin_claim",
+            "jaket import korea kualitas quality_claim foreign_origin_claim",
         ),
     ],
 )
@@ -165,7 +166,7 @@ def test_quality_claims_mark_the_import_word_only_there(title: str, text: str) -
         (
             "Rok Plisket kualitas 1mport Jahitan Rumahan",
             "rok plisket kualitas 1mport jahitan rumahan import",
-            "rok plisket kualitas import_quality_claim jahitan rumahan",
+            "rok plisket kualitas quality_claim jahitan rumahan",
         ),
         # A disguised made-in phrase is one phrase, and a claim.
         (
@@ -193,11 +194,11 @@ def test_quality_claims_mark_the_import_word_only_there(title: str, text: str) -
         ),
         ("Sulam made in jpn", "sulam made in jpn", "sulam made in jpn foreign_origin_claim"),
         # Fabric names revision 1 did not know: the import word is the material's.
-        ("Tas Kanvas Import", "tas kanvas import", "tas kanvas imported_material"),
+        ("Tas Kanvas Import", "tas kanvas import", "tas kanvas material_claim"),
         (
             "Legging spandex ori korea",
             "legging spandex ori korea foreign_origin_claim",
-            "legging spandex imported_material korea",
+            "legging spandex material_claim korea",
         ),
         # Other leetspeak keeps its place: units, product codes.
         ("Kabel usb3 2.5kg", "kabel usb3 2.5kg usbe skg", "kabel usb3 2.5kg usbe skg"),
@@ -211,6 +212,36 @@ def test_revision_2_reads_disguised_phrases_as_phrases(
     record = {"title": title}
     assert compose(record, ["title"], 500, quality_claims=True, revision=1) == revision_1
     assert compose(record, ["title"], 500, quality_claims=True, revision=2) == revision_2
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Kemeja Katun Toyobo Import", "kemeja katun toyobo material_claim"),
+        # A word for the wearer or a garment between them: the claim is the product's.
+        ("Sepatu Kanvas Wanita Sepatu Import", "sepatu kanvas wanita sepatu import"),
+        (
+            "Sepatu bahan suede pria import usa",
+            "sepatu bahan suede pria import usa foreign_origin_claim",
+        ),
+    ],
+)
+def test_revision_2_reads_a_material_claim_only_up_to_the_product(title: str, text: str) -> None:
+    assert compose({"title": title}, ["title"], 500, quality_claims=True) == text
+
+
+def test_revision_2_tokens_do_not_read_as_the_import_word() -> None:
+    # Character n-grams of a token must not be those of "import".
+    for token in (MATERIAL_CLAIM_TOKEN_2, QUALITY_CLAIM_TOKEN_2, ORIGIN_CLAIM_TOKEN):
+        assert "impor" not in token and "mport" not in token
+    text = compose(
+        {"title": "Kaos kualitas import bahan katun import"},
+        ["title"],
+        500,
+        quality_claims=True,
+        without_origin=True,
+    )
+    assert text == "kaos kualitas bahan katun"
 
 
 def test_an_unknown_revision_is_refused() -> None:
