@@ -8,8 +8,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.screening.normalize import NORMALIZER, REVISIONS
 from training import data
 from training.baselines import BASELINES
+from training.pipeline import Params
 from training.rescreen import cli as rescreen_cli
 from training.train import TrainConfig, train
 
@@ -64,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         help="hand-checked development set (choices are made on it)",
     )
     t.add_argument("--limit", type=int, default=None, help="rows per source (quick runs)")
+    t.add_argument(
+        "--normalizer",
+        type=int,
+        choices=REVISIONS,
+        default=NORMALIZER,
+        help=f"revision of the text normaliser (default {NORMALIZER}; 1 as before akar-1.6.0)",
+    )
     t.add_argument(
         "--set-default",
         action="store_true",
@@ -143,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                 hand_labels=args.hand_labels,
                 dev_labels=args.dev_labels,
                 limit=args.limit,
+                params=Params(normalizer=args.normalizer),
             )
         )
         if args.set_default:
