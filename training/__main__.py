@@ -13,7 +13,7 @@ from training import data
 from training.baselines import BASELINES
 from training.pipeline import Params
 from training.rescreen import cli as rescreen_cli
-from training.train import TrainConfig, train
+from training.train import SEED, TrainConfig, train
 
 
 def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     t.add_argument("--limit", type=int, default=None, help="rows per source (quick runs)")
     t.add_argument(
+        "--seed",
+        type=int,
+        default=SEED,
+        help="seed of the training randomness (the shop split stays fixed)",
+    )
+    t.add_argument(
         "--normalizer",
         type=int,
         choices=REVISIONS,
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     x = sub.add_parser(
         "export", help="add the compiled serving form (serving.npz) to an existing model folder"
     )
-    x.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.5.0")
+    x.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.6.0")
 
     r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
     rescreen_cli.add_arguments(r)
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 dev_labels=args.dev_labels,
                 limit=args.limit,
                 params=Params(normalizer=args.normalizer),
+                seed=args.seed,
             )
         )
         if args.set_default:

@@ -75,3 +75,13 @@ def test_the_cli_trains_with_the_normaliser_revision_asked_for(tmp_path: Path) -
     linear = LinearModel.load(out / "serving.npz")
     assert {c.normalizer for c in linear.classifiers.values()} == {1}
     assert load_model(out).version == "rev1"
+
+
+def test_another_seed_changes_the_model_but_not_the_shop_split(tmp_path: Path) -> None:
+    runs = {}
+    for seed in (1, 2):
+        out = tmp_path / f"seed{seed}"
+        runs[seed] = train(TrainConfig(output=out, version="s", limit=300, seed=seed), log=str)
+    one, two = (runs[s].metrics["shop_holdout"] for s in (1, 2))
+    assert one["n"] == two["n"]  # the same held-out shops
+    assert runs[1].artifact_sha256 != runs[2].artifact_sha256
