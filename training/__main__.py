@@ -67,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     t.add_argument("--limit", type=int, default=None, help="rows per source (quick runs)")
     t.add_argument(
+        "--corrections",
+        type=Path,
+        default=data.CORRECTIONS,
+        help="hand-read cluster labels that replace the mapping's for those training rows",
+    )
+    t.add_argument(
         "--seed",
         type=int,
         default=SEED,
@@ -157,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                 authored=args.authored if args.authored.is_file() else None,
                 hand_labels=args.hand_labels,
                 dev_labels=args.dev_labels,
+                corrections=args.corrections,
                 limit=args.limit,
                 params=Params(normalizer=args.normalizer),
                 seed=args.seed,

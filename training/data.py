@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.schemas import DataSource
@@ -19,6 +19,9 @@ VALIDATION_LABELS = REPO_ROOT / "training" / "data" / "validation" / "labels.csv
 # The development set: hand-checked like the validation set, from other shops, and the one
 # that model and training-data choices are made on (the validation set is kept for the end).
 DEV_LABELS = REPO_ROOT / "training" / "data" / "dev" / "labels.csv"
+# Hand-read cluster labels for training rows whose category-mapped label is doubtful
+# (craft-looking goods): they replace the mapping's label in training. Not an evaluation set.
+CORRECTIONS = REPO_ROOT / "training" / "data" / "corrections" / "labels.csv"
 
 UMKM = "tokopedia_umkm_2025.csv"
 PRODUCTS_2019 = "tokopedia_products_2019.csv"
@@ -118,6 +121,25 @@ def load_hand_labels(path: Path = VALIDATION_LABELS) -> dict[tuple[str, str], Ha
         label = HandLabel(r["source"], r["row_id"], r["cluster"], r["origin"], r["hard"] == "1")
         out[(label.source, label.row_id)] = label
     return out
+
+
+def load_corrections(path: Path = CORRECTIONS) -> dict[tuple[str, str], str]:
+    """(source, row_id) -> cluster read by a person; {} when the file is absent."""
+    if not path.is_file():
+        return {}
+    return {(r["source"], r["row_id"]): r["cluster"] for _, r in _rows(path)}
+
+
+def apply_corrections(
+    examples: Iterable[Example], corrections: dict[tuple[str, str], str]
+) -> list[Example]:
+    """The examples, with the hand-read cluster where there is one."""
+    return [
+        replace(e, cluster=corrections[e.source, e.row_id])
+        if (e.source, e.row_id) in corrections
+        else e
+        for e in examples
+    ]
 
 
 def split_off_validation_and_dev(

@@ -44,6 +44,7 @@ class EvalConfig:
     data_dir: Path = data.SHARED_DATA
     hand_labels: Path = data.VALIDATION_LABELS
     dev_labels: Path = data.DEV_LABELS  # its shops leave the baselines' pool, as in training
+    corrections: Path = data.CORRECTIONS  # the baselines' pool is corrected as in training
     obfuscated_import: Path = OBFUSCATED_IMPORT
     obfuscated_negative: Path = OBFUSCATED_NEGATIVE
     obfuscated_import_blind: Path = OBFUSCATED_IMPORT_BLIND
@@ -97,6 +98,7 @@ def load_checked(cfg: EvalConfig) -> tuple[list[data.Example], list[data.Example
     pool, checked, _ = data.split_off_validation_and_dev(
         examples, data.load_hand_labels(cfg.hand_labels), data.load_hand_labels(cfg.dev_labels)
     )
+    pool = data.apply_corrections(pool, data.load_corrections(cfg.corrections))
     if cfg.limit:
         # Limit the pool after the split, so the hand-checked set stays whole.
         per_source: dict[str, int] = {}

@@ -46,6 +46,7 @@ class TrainConfig:
     authored: Path | None = data.AUTHORED
     hand_labels: Path | None = data.VALIDATION_LABELS
     dev_labels: Path | None = data.DEV_LABELS
+    corrections: Path | None = data.CORRECTIONS  # hand-read labels for doubtful training rows
     limit: int | None = None  # rows per source, for quick runs and tests
     holdout: float = 0.2
     # Seeds the training randomness (which rows keep their category path); the shop split
@@ -104,10 +105,13 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
     labels = data.load_hand_labels(cfg.hand_labels) if cfg.hand_labels else {}
     dev_labels = data.load_hand_labels(cfg.dev_labels) if cfg.dev_labels else {}
     pool, checked, dev = data.split_off_validation_and_dev(examples, labels, dev_labels)
+    corrections = data.load_corrections(cfg.corrections) if cfg.corrections else {}
+    pool = data.apply_corrections(pool, corrections)
     done()
     log(
         f"    training pool {len(pool)} real + {len(authored)} authored; hand-checked "
-        f"{len(checked)} validation, {len(dev)} development; "
+        f"{len(checked)} validation, {len(dev)} development; {len(corrections)} labels "
+        "corrected by hand; "
         f"clusters {dict(Counter(e.cluster for e in pool))}"
     )
 

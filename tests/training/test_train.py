@@ -85,3 +85,20 @@ def test_another_seed_changes_the_model_but_not_the_shop_split(tmp_path: Path) -
     one, two = (runs[s].metrics["shop_holdout"] for s in (1, 2))
     assert one["n"] == two["n"]  # the same held-out shops
     assert runs[1].artifact_sha256 != runs[2].artifact_sha256
+
+
+def test_hand_read_corrections_replace_the_mapped_cluster_only_where_given(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "labels.csv"
+    path.write_text("source,row_id,cluster,hard\ns.csv,2,other,1\nx.csv,9,culinary,0\n")
+    corrections = data.load_corrections(path)
+    assert corrections == {("s.csv", "2"): "other", ("x.csv", "9"): "culinary"}
+    examples = [
+        data.Example("s.csv", str(i), f"vas gerabah {i}", "", f"shop{i}", "handicraft", "domestic")
+        for i in (1, 2)
+    ]
+    fixed = data.apply_corrections(examples, corrections)
+    assert [e.cluster for e in fixed] == ["handicraft", "other"]
+    assert fixed[1].title == examples[1].title and fixed[1].group == examples[1].group
+    assert data.load_corrections(tmp_path / "absent.csv") == {}
