@@ -11,6 +11,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # Cyrillic and Greek letters that render like Latin ones; NFKC leaves them alone.
@@ -62,8 +63,7 @@ _LEET = str.maketrans(
     }
 )
 _LEET_CHARS = frozenset("013457@!$|")
-# The normaliser's revisions (see `normalize`); new models are trained with NORMALIZER.
-REVISIONS = (1, 2)
+# The revision of the normaliser new models are trained with (see `normalize`, `REVISIONS`).
 NORMALIZER = 2
 
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z0-9](?:\s*[.\-_*]\s*|\s)){2,}[a-z0-9]\b")
@@ -208,12 +208,13 @@ def _join_spaced(m: re.Match[str]) -> str:
     return _SPACED_SEPARATORS.sub("", m.group(0))
 
 
-def _mark_material(m: re.Match[str]) -> str:
-    return m.group(1) + MATERIAL_CLAIM_TOKEN
+def _marker(token: str) -> Callable[[re.Match[str]], str]:
+    """A material claim's replacement: the material and its words, then `token`."""
 
+    def mark(m: re.Match[str]) -> str:
+        return m.group(1) + token
 
-def _mark_material_2(m: re.Match[str]) -> str:
-    return m.group(1) + MATERIAL_CLAIM_TOKEN_2
+    return mark
 
 
 def _spell_out(extra: list[str]) -> Callable[[re.Match[str]], str]:
@@ -257,9 +258,9 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
     that every match of the pattern contains, so without it the pass changes nothing.
     tests/screening/test_normalize_equivalence.py holds this to the pre-optimisation code.
     """
-    if revision not in REVISIONS:
+    rules = _RULES.get(revision)
+    if rules is None:
         raise ValueError(f"unknown normaliser revision {revision!r}")
-    rev2 = revision >= 2
     text = html.unescape(text)  # returns the text itself at once when it has no "&"
     if text.isascii():
         # NFKC maps every ASCII character to itself and no homoglyph is ASCII (lower() keeps
@@ -273,7 +274,7 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
         text = text.lower().translate(_HOMOGLYPHS)
     text = _SPACED_LETTERS.sub(_join_spaced, text)
     text = _REPEATS.sub(_first_group, text)
-    if rev2:
+    if rules.spell_in_place:
         extra: list[str] = []
         text = _LEET_TOKEN.sub(_spell_out(extra), text)
     else:
@@ -282,19 +283,16 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
         text = f"{text} {' '.join(extra)}"
     if "mp" in text:  # _L_FOR_I's lookahead needs "mp", so does every match of _IMPORT_LETTERS
         text = _L_FOR_I.sub("i", text)
-        if rev2:
+        if rules.fold_import_letters:
             text = _IMPORT_LETTERS.sub(_one_import, text)
     # _MADE_IN needs "m", an optional "a", then "d" ("md" or "mad"), and later "in".
     if "in" in text and ("md" in text or "mad" in text):
-        text = (_MADE_IN_2 if rev2 else _MADE_IN).sub("made in ", text)
+        text = rules.made_in.sub("made in ", text)
     # The material's claim word is replaced, so the word "import" there does not count as
     # the product's evidence; the token lets the model learn what such titles are.
     # Every claim word contains one of these ("original" has "ori", "impor\w*" has "impor").
     if "ori" in text or "impor" in text or "asli" in text or "made in" in text:
-        if rev2:
-            text = _MATERIAL_CLAIM_2.sub(_mark_material_2, text)
-        else:
-            text = _MATERIAL_CLAIM.sub(_mark_material, text)
+        text = rules.material_claim.sub(rules.mark_material, text)
     # The same for _ORIGIN_CLAIM's words ("produk" and "product" both have "produ").
     if (
         "ori" in text
@@ -304,7 +302,7 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
         or "produ" in text
         or "from" in text
         or "dari" in text
-    ) and (_ORIGIN_CLAIM_2 if rev2 else _ORIGIN_CLAIM).search(text):
+    ) and rules.origin_claim.search(text):
         text = f"{text} {ORIGIN_CLAIM_TOKEN}"
     # Was _SPACE.sub(" ", text).strip(): re's \s and str.split()/strip() both use
     # str.isspace, so both give the words joined by single spaces.
@@ -342,37 +340,67 @@ def mark_quality_claims(text: str, revision: int = NORMALIZER) -> str:
     """Normalised text with each import word of a quality or style claim replaced by a token."""
     if "impor" not in text:
         return text
-    token = QUALITY_CLAIM_TOKEN_2 if revision >= 2 else QUALITY_CLAIM_TOKEN
+    token = _RULES[revision].quality_token
     claims = [m for m in IMPORT_WORD.finditer(text) if is_quality_claim(text, m)]
     for m in reversed(claims):
         text = text[: m.start()] + token + text[m.end() :]
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """What differs between the normaliser's revisions (see `normalize`)."""
+
+    spell_in_place: bool  # leetspeak words of origin and quality phrases, in their place
+    fold_import_letters: bool  # "impoor", "immport"
+    made_in: re.Pattern[str]
+    material_claim: re.Pattern[str]
+    mark_material: Callable[[re.Match[str]], str]
+    origin_claim: re.Pattern[str]
+    quality_token: str
+    origin_words: re.Pattern[str]  # see `_origin_words`
+
+
 # Words that say where a product comes from, not what it is (TAXONOMY: the cluster does not
 # depend on origin). The cluster model does not read them: in the scraped listings imports
 # are mostly electronics, so "import" and country names would pull an imported shirt or
 # snack towards `other` and away from its protected cluster.
-_ORIGIN_WORDS = {
-    revision: re.compile(
-        r"\b(?:impor\w*|"
-        + countries[1:-1]
-        + "|"
-        + ORIGIN_CLAIM_TOKEN
-        + r"|made in"
-        + tokens
-        + r")\b"
-    )
-    for revision, countries, tokens in (
-        (1, FOREIGN_COUNTRY, ""),
-        (2, FOREIGN_COUNTRY_2, f"|{MATERIAL_CLAIM_TOKEN_2}|{QUALITY_CLAIM_TOKEN_2}"),
-    )
+def _origin_words(countries: str, tokens: Sequence[str]) -> re.Pattern[str]:
+    words = [r"impor\w*", countries[1:-1], ORIGIN_CLAIM_TOKEN, "made in", *tokens]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b")
+
+
+_RULES = {
+    1: _Rules(
+        spell_in_place=False,
+        fold_import_letters=False,
+        made_in=_MADE_IN,
+        material_claim=_MATERIAL_CLAIM,
+        mark_material=_marker(MATERIAL_CLAIM_TOKEN),
+        origin_claim=_ORIGIN_CLAIM,
+        quality_token=QUALITY_CLAIM_TOKEN,
+        origin_words=_origin_words(FOREIGN_COUNTRY, ()),
+    ),
+    2: _Rules(
+        spell_in_place=True,
+        fold_import_letters=True,
+        made_in=_MADE_IN_2,
+        material_claim=_MATERIAL_CLAIM_2,
+        mark_material=_marker(MATERIAL_CLAIM_TOKEN_2),
+        origin_claim=_ORIGIN_CLAIM_2,
+        quality_token=QUALITY_CLAIM_TOKEN_2,
+        origin_words=_origin_words(
+            FOREIGN_COUNTRY_2, (MATERIAL_CLAIM_TOKEN_2, QUALITY_CLAIM_TOKEN_2)
+        ),
+    ),
 }
+# The normaliser's revisions; a model records the one it was trained with.
+REVISIONS = tuple(_RULES)
 
 
 def drop_origin_words(text: str, revision: int = NORMALIZER) -> str:
     """Normalised text without its origin words (import, countries, the claim token)."""
-    return " ".join(_ORIGIN_WORDS[revision].sub(" ", text).split())
+    return " ".join(_RULES[revision].origin_words.sub(" ", text).split())
 
 
 def compose(
