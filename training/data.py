@@ -159,6 +159,24 @@ def split_off_validation_and_dev(
     )
 
 
+def training_sets(
+    examples: Iterable[Example],
+    validation: Path | None,
+    dev: Path | None,
+    corrections: Path | None,
+) -> tuple[list[Example], list[Example], list[Example]]:
+    """(training pool, validation set, development set) from the label files (None: none):
+    both sets' shops leave the pool, and the pool carries the hand-read corrections. Training
+    and the evaluation's baselines both take their pool from here, so it is the same one."""
+    pool, checked, development = split_off_validation_and_dev(
+        examples,
+        load_hand_labels(validation) if validation else {},
+        load_hand_labels(dev) if dev else {},
+    )
+    fixes = load_corrections(corrections) if corrections else {}
+    return apply_corrections(pool, fixes), checked, development
+
+
 def split_off_hand_checked(
     examples: Iterable[Example], labels: dict[tuple[str, str], HandLabel]
 ) -> tuple[list[Example], list[Example]]:

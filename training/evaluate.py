@@ -95,10 +95,9 @@ def load_checked(cfg: EvalConfig) -> tuple[list[data.Example], list[data.Example
     examples: list[data.Example] = []
     for name in data.SOURCES:
         examples += data.load_source(name, cfg.data_dir)
-    pool, checked, _ = data.split_off_validation_and_dev(
-        examples, data.load_hand_labels(cfg.hand_labels), data.load_hand_labels(cfg.dev_labels)
+    pool, checked, _ = data.training_sets(
+        examples, cfg.hand_labels, cfg.dev_labels, cfg.corrections
     )
-    pool = data.apply_corrections(pool, data.load_corrections(cfg.corrections))
     if cfg.limit:
         # Limit the pool after the split, so the hand-checked set stays whole.
         per_source: dict[str, int] = {}

@@ -102,16 +102,13 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
         rows = data.load_source(name, cfg.data_dir)
         examples += rows[: cfg.limit] if cfg.limit else rows
     authored = data.load_authored(cfg.authored) if cfg.authored else []
-    labels = data.load_hand_labels(cfg.hand_labels) if cfg.hand_labels else {}
-    dev_labels = data.load_hand_labels(cfg.dev_labels) if cfg.dev_labels else {}
-    pool, checked, dev = data.split_off_validation_and_dev(examples, labels, dev_labels)
-    corrections = data.load_corrections(cfg.corrections) if cfg.corrections else {}
-    pool = data.apply_corrections(pool, corrections)
+    pool, checked, dev = data.training_sets(
+        examples, cfg.hand_labels, cfg.dev_labels, cfg.corrections
+    )
     done()
     log(
         f"    training pool {len(pool)} real + {len(authored)} authored; hand-checked "
-        f"{len(checked)} validation, {len(dev)} development; {len(corrections)} labels "
-        "corrected by hand; "
+        f"{len(checked)} validation, {len(dev)} development; "
         f"clusters {dict(Counter(e.cluster for e in pool))}"
     )
 
