@@ -1,4 +1,9 @@
-"""The soak benchmark's 20-second version: two workers under steady load (bench/soak.py)."""
+"""The soak benchmark's short version: two workers under steady load answer everything.
+
+Memory growth and latency are the soak benchmark's to measure (`python -m bench.soak`): on
+a busy machine they are noise, and a test asserts behaviour only. The memory bounds that are
+deterministic (the word cache's) are tested where they live, in tests/screening/test_linear.py.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,8 @@ def _titles() -> list[str]:
         return [r["title"] for r in csv.DictReader(f)]
 
 
-def test_two_workers_under_steady_load_answer_everything_and_do_not_grow() -> None:
-    result = soak(_titles(), seconds=20, workers=2, concurrency=8)
+def test_two_workers_under_steady_load_answer_every_request_validly() -> None:
+    result = soak(_titles(), seconds=10, workers=2, concurrency=8)
     assert result.requests > 0
     assert (result.errors, result.invalid) == (0, 0)
     assert len(result.rss_start_mb) == len(result.rss_end_mb) == 2
-    # Caches fill during the warm-up; after it, memory stays flat (5% allows for noise).
-    assert result.rss_growth_mb < 0.05 * min(result.rss_start_mb)

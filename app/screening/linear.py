@@ -33,8 +33,15 @@ FORMAT = "akar-linear/1"
 EVIDENCE_TERMS = 3
 # A term must move the score by at least this much (log-odds) to be shown as evidence.
 MIN_TERM_WEIGHT = 0.15
-# Words whose character n-grams are remembered (a few hundred bytes each); cleared when full.
-WORD_CACHE_SIZE = 100_000
+# Each `char_wb` tokeniser remembers the n-gram ids of the words it has seen, up to this many
+# bytes (estimated as below); when a new word would pass it, the cache is cleared. Words
+# longer than MAX_CACHED_WORD are cut each time and never remembered: real words are short,
+# and a stream of long unique words must not be able to fill memory.
+WORD_CACHE_BYTES = 16 * 2**20
+MAX_CACHED_WORD = 40
+# CPython's cost of one entry beyond its ids: the key string's header, the list's header and
+# the dict slot (ids are the vocabulary's own int objects, so each costs one 8-byte pointer).
+_ENTRY_BYTES = 200
 # 1 + log(count) for counts below 1,024 (index 0 is never read: counts start at 1).
 _SUBLINEAR_TF = np.concatenate(([0.0], np.log(np.arange(1.0, 1024.0)) + 1.0))
 # Larger batches are predicted in chunks of this many listings.
@@ -147,16 +154,35 @@ class Tokenizer:
         self._per_word = spec.kind == "char_wb"
         self._lo, self._hi = spec.ngram_range
         self._words: dict[str, list[int]] = {}
+        self._cache_bytes = 0
+
+    @property
+    def cache_bytes(self) -> int:
+        """The estimated size of the per-word cache; never above WORD_CACHE_BYTES."""
+        return self._cache_bytes
+
+    def _cache(self, word: str, ids: list[int]) -> bool:
+        """Remembers one word's ids if it is short enough, clearing the cache when full;
+        False when the word is not remembered."""
+        if len(word) > MAX_CACHED_WORD:
+            return False
+        cost = _ENTRY_BYTES + len(word) + 8 * len(ids)
+        if self._cache_bytes + cost > WORD_CACHE_BYTES:
+            self._words.clear()
+            self._cache_bytes = 0
+        self._words[word] = ids
+        self._cache_bytes += cost
+        return True
 
     def remember(self, words: Iterable[str]) -> None:
-        """Fills the per-word cache of a `char_wb` tokeniser (does nothing for others)."""
+        """Fills up to half the per-word cache of a `char_wb` tokeniser (does nothing for
+        others), so that live traffic finds the vocabulary's words already cut."""
         if not self._per_word:
             return
-        cache = self._words
         for word in words:
-            if len(cache) >= WORD_CACHE_SIZE // 2:
+            if self._cache_bytes >= WORD_CACHE_BYTES // 2:
                 break
-            cache[word] = self._word_ids(word)
+            self._cache(word, self._word_ids(word))
 
     def _word_ids(self, word: str) -> list[int]:
         """Ids of the known character n-grams of one whitespace-free word."""
@@ -173,9 +199,8 @@ class Tokenizer:
         for word in (text.lower() if self.spec.lowercase else text).split():
             known = cache.get(word)
             if known is None:
-                if len(cache) >= WORD_CACHE_SIZE:
-                    cache.clear()
-                known = cache[word] = self._word_ids(word)
+                known = self._word_ids(word)
+                self._cache(word, known)
             out += known
         return out
 

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
-from app.screening.linear import LinearModel, Tokenizer, UnsupportedModel
+from app.screening.linear import (
+    MAX_CACHED_WORD,
+    WORD_CACHE_BYTES,
+    LinearModel,
+    Tokenizer,
+    TokenizerSpec,
+    UnsupportedModel,
+)
 from app.screening.model import ScreeningModel
 from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
@@ -287,3 +294,30 @@ def test_every_tokenizer_counts_terms_as_its_vectorizer(text: str) -> None:
         tok = _tokenizer_of(linear, vec)
         expected = Counter(t for t in vec.build_analyzer()(text) if t in tok.term_ids)
         assert Counter(tok.terms[i] for i in tok.ids(text)) == expected
+
+
+def _char_wb_tokenizer() -> Tokenizer:
+    spec = TokenizerSpec(kind="char_wb", ngram_range=(2, 4), lowercase=True, token_pattern=None)
+    return Tokenizer(spec, ["ab", " ab", "ab ", "abc", "bc", "kem"])
+
+
+def test_the_word_cache_stays_within_its_byte_bound_whatever_the_words() -> None:
+    tok = _char_wb_tokenizer()
+    seen = 0
+    for i in range(60_000):
+        # Every word is new, so each one is a miss that the cache must pay for or refuse.
+        tok.ids(f"abc{i} kem{i}ab")
+        seen = max(seen, tok.cache_bytes)
+    assert 0 < seen <= WORD_CACHE_BYTES
+    # Past a clearing, words are still cut right.
+    assert WORD_CACHE_BYTES - seen < 1_000
+    assert sorted(tok.ids("abc")) == sorted(tok.term_ids[t] for t in (" ab", "ab", "abc", "bc"))
+
+
+def test_a_long_word_is_counted_but_never_remembered() -> None:
+    tok = _char_wb_tokenizer()
+    word = "ab" + "x" * MAX_CACHED_WORD
+    assert sorted(tok.ids(word)) == sorted([tok.term_ids[" ab"], tok.term_ids["ab"]])
+    assert tok.cache_bytes == 0
+    tok.ids("ab")
+    assert tok.cache_bytes > 0
