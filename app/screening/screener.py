@@ -7,10 +7,20 @@ from collections.abc import Sequence
 
 from app.schemas import ClusterResult, Listing, OriginResult, ScreenResult
 from app.screening.countries import DOMESTIC
+from app.screening.markers import title_markers
 from app.screening.policy import Policy
 from app.screening.store import LoadedModel
 
 logger = logging.getLogger("akar_gate")
+
+
+# A city field that says the place is abroad (Shopee shows "Luar Negeri" as the shop location
+# of a cross-border seller).
+_ABROAD = frozenset({"luar negeri", "overseas", "abroad"})
+
+
+def _abroad(city: str | None) -> bool:
+    return city is not None and " ".join(city.lower().split()) in _ABROAD
 
 
 def structured_origin_evidence(listing: Listing) -> list[str]:
@@ -21,8 +31,12 @@ def structured_origin_evidence(listing: Listing) -> list[str]:
         evidence.append("seller.cross_border=true")
     if ship_from is not None and ship_from.country not in (None, DOMESTIC):
         evidence.append(f"ship_from.country={ship_from.country}")
+    if ship_from is not None and _abroad(ship_from.city):
+        evidence.append(f"ship_from.city={ship_from.city}")
     if seller is not None and seller.country not in (None, DOMESTIC):
         evidence.append(f"seller.country={seller.country}")
+    if seller is not None and _abroad(seller.city):
+        evidence.append(f"seller.city={seller.city}")
     if listing.origin_country not in (None, DOMESTIC):
         evidence.append(f"origin_country={listing.origin_country}")
     return evidence
@@ -81,10 +95,12 @@ class Screener:
             for j in protected:
                 p_protected += row[j]
             structured = structured_origin_evidence(listing)
-            if structured:
-                # Structured evidence decides: the text model is not asked to overrule it.
+            markers = title_markers(listing.title)
+            if structured or markers:
+                # An explicit claim decides, from a field or a marketplace's marker in the
+                # title: the text model is not asked to overrule it.
                 p_import = 1.0
-                evidence = structured
+                evidence = structured + markers
             else:
                 p_import = import_proba[i]
                 evidence = (
@@ -95,6 +111,8 @@ class Screener:
             reasons = list(verdict.reasons)
             if structured and verdict.decision == "block":
                 reasons.append("STRUCTURED_ORIGIN_EVIDENCE")
+            if markers and verdict.decision == "block":
+                reasons.append("MARKETPLACE_MARKER")
             shadow = None
             decision = verdict.decision
             if self.policy.mode == "shadow":

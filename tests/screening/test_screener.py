@@ -112,3 +112,26 @@ def test_a_model_error_in_shadow_mode_allows_and_reports_review(
     result = shadow.screen([listing()])[0]
     assert (result.decision, result.shadow_decision) == ("allow", "review")
     assert result.reasons == ["SHADOW_MODE", "MODEL_ERROR"]
+
+
+@pytest.mark.parametrize(
+    "title", ["kemeja batik pria-Intl", "kemeja batik pria dikirim dari luar negeri"]
+)
+def test_a_marketplace_marker_decides_origin_like_a_structured_field(
+    screener: Screener, title: str
+) -> None:
+    result = screener.screen([listing(title=title)])[0]
+    assert result.origin is not None and result.origin.import_probability == 1.0
+    assert result.origin.evidence and result.origin.evidence[0].startswith("title_marker: ")
+    assert result.decision == "block"
+    assert result.reasons == ["PROTECTED_CLUSTER_IMPORT", "MARKETPLACE_MARKER"]
+
+
+def test_a_shop_located_abroad_is_structured_evidence() -> None:
+    assert structured_origin_evidence(listing(seller={"city": "Luar Negeri"})) == [
+        "seller.city=Luar Negeri"
+    ]
+    assert structured_origin_evidence(listing(ship_from={"city": " luar  negeri"})) == [
+        "ship_from.city=luar  negeri"
+    ]
+    assert structured_origin_evidence(listing(seller={"city": "Bandung"})) == []
