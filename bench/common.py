@@ -18,17 +18,16 @@ RESULTS = REPO / "bench" / "results"
 
 
 def real_titles(seed: int = 4) -> list[str]:
-    """Every distinct non-empty title of the four real sources, shuffled reproducibly."""
-    from training.data import SHARED_DATA, SOURCES, load_source
+    """Every distinct non-empty title of the configured real sources, shuffled reproducibly."""
+    from training.data import SHARED_DATA, load_sources
 
     if not SHARED_DATA.is_dir():
         sys.exit(f"{SHARED_DATA} is missing: the benchmarks need the real titles")
     seen: dict[str, None] = {}
-    for name in SOURCES:
-        for example in load_source(name):
-            title = " ".join(example.title.split())[:500]
-            if title:
-                seen.setdefault(title, None)
+    for example in load_sources():
+        title = " ".join(example.title.split())[:500]
+        if title:
+            seen.setdefault(title, None)
     titles = list(seen)
     random.Random(seed).shuffle(titles)
     return titles

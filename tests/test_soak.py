@@ -14,8 +14,8 @@ from training import data
 
 
 def _titles() -> list[str]:
-    if (data.SHARED_DATA / data.UMKM).is_file():
-        return [e.title for e in data.load_source(data.UMKM)][:5000]
+    if data.SHARED_DATA.is_dir():
+        return [e.title for e in data.load_sources(limit=1000)]
     with data.AUTHORED.open(encoding="utf-8", newline="") as f:
         return [r["title"] for r in csv.DictReader(f)]
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from app.screening.normalize import NORMALIZER, REVISIONS
 from training import data
 from training.baselines import BASELINES
+from training.check_sources import check, format_check
 from training.pipeline import Params
 from training.rescreen import cli as rescreen_cli
+from training.sources import DEFAULT_CONFIG, SourceError, load_config
 from training.train import SEED, TrainConfig, train
 
 
@@ -25,13 +27,11 @@ def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     unknown = set(baselines) - set(BASELINES)
     if unknown:
         parser.error(f"unknown baselines: {', '.join(sorted(unknown))}")
-    if not (args.data_dir / data.UMKM).is_file():
-        print(f"error: listing data not found in {args.data_dir}", file=sys.stderr)
-        return 2
     start = time.perf_counter()
     ev = run(
         EvalConfig(
             model_dir=args.model,
+            sources=args.sources,
             data_dir=args.data_dir,
             hand_labels=args.hand_labels,
             policy=args.policy,
@@ -56,8 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="fit a model, print validation metrics, save it")
     t.add_argument("--version", default=None, help="model version (default: akar-YYYYMMDD-HHMM)")
     t.add_argument("--output", type=Path, default=None, help="folder (default: models/<version>)")
-    t.add_argument("--data-dir", type=Path, default=data.SHARED_DATA)
-    t.add_argument("--authored", type=Path, default=data.AUTHORED)
+    _source_arguments(t)
+    t.add_argument(
+        "--authored",
+        type=Path,
+        nargs="*",
+        default=list(data.AUTHORED),
+        help="our own example files (default: both in training/data/authored); none: --authored",
+    )
     t.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
     t.add_argument(
         "--dev-labels",
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("evaluate", help="score a saved model and baselines, write a report")
     e.add_argument("--model", type=Path, default=None, help="folder (default: models/DEFAULT)")
     e.add_argument("--output", type=Path, default=None, help="folder (default: reports/<version>)")
-    e.add_argument("--data-dir", type=Path, default=data.SHARED_DATA)
+    _source_arguments(e)
     e.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
     e.add_argument("--policy", type=Path, default=None, help="policy file (default: the app's)")
     e.add_argument(
@@ -115,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--model", type=Path, default=None, help="model folder (default: DEFAULT)")
     s.add_argument("--policy", type=Path, default=None, help="policy file (default: packaged)")
 
+    c = sub.add_parser(
+        "sources", help="check a training-source configuration: files, columns, labels, gaps"
+    )
+    _source_arguments(c)
+
     x = sub.add_parser(
         "export", help="add the compiled serving form (serving.npz) to an existing model folder"
     )
@@ -124,6 +135,31 @@ def main(argv: list[str] | None = None) -> int:
     rescreen_cli.add_arguments(r)
 
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _source_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sources",
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="training-source configuration (default: training/sources.toml)",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=None, help="data root (default: the configuration's)"
+    )
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.command == "sources":
+        report = check(load_config(args.sources, args.data_dir))
+        print(format_check(report))
+        return 0 if report.ok else 2
     if args.command == "screen":
         from training.screen_file import screen_file
 
@@ -152,15 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         version = args.version or datetime.now(UTC).strftime("akar-%Y%m%d-%H%M")
         output = args.output or data.REPO_ROOT / "models" / version
-        if not (args.data_dir / data.UMKM).is_file():
-            print(f"error: listing data not found in {args.data_dir}", file=sys.stderr)
+        # Every source is read and checked before anything is fitted or written.
+        report = check(load_config(args.sources, args.data_dir))
+        if not report.ok:
+            print(format_check(report), file=sys.stderr)
             return 2
         train(
             TrainConfig(
                 output=output,
                 version=version,
+                sources=args.sources,
                 data_dir=args.data_dir,
-                authored=args.authored if args.authored.is_file() else None,
+                authored=tuple(args.authored),
                 hand_labels=args.hand_labels,
                 dev_labels=args.dev_labels,
                 corrections=args.corrections,

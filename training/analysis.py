@@ -31,7 +31,13 @@ class ObfuscationRow:
 def load_test_rows(path: Path) -> list[ObfuscationRow]:
     with path.open(encoding="utf-8", newline="") as f:
         return [
-            ObfuscationRow(r["title"], r["cluster"], r["origin"], r.get("obfuscation", ""))
+            # The kind of each row: its obfuscation technique, marker or trap.
+            ObfuscationRow(
+                r["title"],
+                r["cluster"],
+                r["origin"],
+                r.get("obfuscation") or r.get("marker") or r.get("trap") or "",
+            )
             for r in csv.DictReader(f)
         ]
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from app.schemas import DataSource
 from training import mapping
+from training.sources import Config, Source, SourceError, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-AUTHORED = REPO_ROOT / "training" / "data" / "authored" / "examples.csv"
+AUTHORED_DIR = REPO_ROOT / "training" / "data" / "authored"
+# Our own training examples; the other files in that folder are evaluation sets.
+AUTHORED = (AUTHORED_DIR / "examples.csv", AUTHORED_DIR / "examples_marketplaces.csv")
 VALIDATION_LABELS = REPO_ROOT / "training" / "data" / "validation" / "labels.csv"
 # The development set: hand-checked like the validation set, from other shops, and the one
 # that model and training-data choices are made on (the validation set is kept for the end).
@@ -22,12 +27,6 @@ DEV_LABELS = REPO_ROOT / "training" / "data" / "dev" / "labels.csv"
 # Hand-read cluster labels for training rows whose category-mapped label is doubtful
 # (craft-looking goods): they replace the mapping's label in training. Not an evaluation set.
 CORRECTIONS = REPO_ROOT / "training" / "data" / "corrections" / "labels.csv"
-
-UMKM = "tokopedia_umkm_2025.csv"
-PRODUCTS_2019 = "tokopedia_products_2019.csv"
-ELECTRONICS = "tokopedia_electronics_categories.csv"
-SEBLAK = "tokopedia_seblak.csv"
-SOURCES = (UMKM, PRODUCTS_2019, ELECTRONICS, SEBLAK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,41 +53,121 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         yield from enumerate(csv.DictReader(f))
 
 
-def load_source(name: str, data_dir: Path = SHARED_DATA) -> list[Example]:
-    """One real source file, mapped to the taxonomy; ambiguous rows are left out."""
-    path = data_dir / name
+def read_table(source: Source) -> list[dict[str, str]]:
+    """A source's rows as strings (CSV, JSON Lines or Parquet); every declared column must
+    exist, or the error names the source and the column."""
+    path = source.path
+    if not path.is_file():
+        raise SourceError(f"source {source.name!r}: file {path} does not exist")
+    rows: list[dict[str, Any]]
+    if source.format == "csv":
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            header = list(reader.fieldnames or ())
+            rows = list(reader)
+    elif source.format == "jsonl":
+        with path.open(encoding="utf-8") as f:
+            try:
+                rows = [json.loads(line) for line in f if line.strip()]
+            except json.JSONDecodeError as e:
+                raise SourceError(f"source {source.name!r}: {path} is not JSON Lines: {e}") from e
+        header = sorted({k for r in rows for k in r})
+    else:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as e:  # pragma: no cover - pyarrow comes with the train extra
+            raise SourceError(f"source {source.name!r}: reading Parquet needs pyarrow") from e
+        rows = pq.read_table(path).to_pylist()
+        header = list(rows[0]) if rows else pq.read_schema(path).names
+    needed = [*source.columns.values(), *source.origin_structured.values()]
+    needed += [c for c in (source.cluster_column, source.origin_column, source.mapping_key) if c]
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise SourceError(f"source {source.name!r}: {path.name} has no column {missing[0]!r}")
+    return [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+
+
+def _group(source: Source, r: dict[str, str], row_id: str, title: str) -> str:
+    column = source.columns.get("group")
+    if column and r[column].strip():
+        return f"{column}:{r[column].strip()}"
+    if source.group_title_words:
+        return f"{source.name}:" + " ".join(title.lower().split()[: source.group_title_words])
+    return f"{source.name}:{row_id}"
+
+
+def _cluster(source: Source, r: dict[str, str], title: str) -> str | None:
+    if source.cluster_label is not None:
+        return source.cluster_label
+    if source.cluster_column is not None:
+        label = r[source.cluster_column].strip()
+        if label not in mapping.CLUSTERS:
+            raise SourceError(f"source {source.name!r}: unknown cluster label {label!r}")
+        return label
+    key = r[source.mapping_key or source.columns.get("category", "")]
+    return mapping.cluster_from_table(source.mapping_table, key, title)
+
+
+def _origin(source: Source, r: dict[str, str], title: str) -> str:
+    if source.origin_column is not None:
+        label = r[source.origin_column].strip()
+        if label not in mapping.ORIGINS:
+            raise SourceError(f"source {source.name!r}: unknown origin label {label!r}")
+        return label
+    structured = {k: r[c] for k, c in source.origin_structured.items()}
+    return mapping.origin_from_structured(structured) or mapping.origin_from_title(title)
+
+
+def load_source(source: Source) -> list[Example]:
+    """One source, mapped to the taxonomy. A row the mapping leaves out has cluster "" (it
+    stays here, for sampling and reports; training drops it)."""
+    col = source.columns
     out: list[Example] = []
-    for i, r in _rows(path):
-        if name == UMKM:
-            title, category, group = r["name"], r["category_breadcrumb"], f"shop:{r['shop_id']}"
-            cluster = mapping.cluster_from_category(category, title)
-            row_id = r["id"]
-        elif name == PRODUCTS_2019:
-            title, category, group = r["product_name"], "", f"shop:{r['shop_id']}"
-            cluster = mapping.cluster_from_2019_category(r["category"], title)
-            row_id = r["product_id"]
-        elif name == ELECTRONICS:
-            title, category, row_id = r["nama"], r["leaf"], str(i)
-            cluster = mapping.cluster_from_electronics(r["node"], title)
-            # No shop column: near-identical titles share their first two words (the brand).
-            group = "elec:" + " ".join(title.lower().split()[:2])
-        elif name == SEBLAK:
-            title, category, row_id = r["nama produk"], "", str(i)
-            cluster = mapping.CULINARY
-            group = f"shop:{r['penjual']}" if r["penjual"].strip() else f"seblak:{i}"
-        else:
-            raise ValueError(f"unknown source {name}")
+    for i, r in enumerate(read_table(source)):
+        title = r[col["title"]]
         if not title.strip():
             continue
-        origin = mapping.origin_from_title(title)
-        out.append(Example(name, row_id, title, category, group, cluster or "", origin))
+        row_id = r[col["id"]] if "id" in col else str(i)
+        category = r[col["category"]] if "category" in col else ""
+        cluster = _cluster(source, r, title)
+        extra = {"weight": str(source.weight)} if source.weight != 1.0 else {}
+        out.append(
+            Example(
+                source.name,
+                row_id,
+                title,
+                category,
+                _group(source, r, row_id, title),
+                cluster or "",
+                _origin(source, r, title),
+                extra=extra,
+            )
+        )
     return out
 
 
-def load_authored(path: Path = AUTHORED) -> list[Example]:
-    """Our own examples (handicraft, import evidence and its hard negatives)."""
+def load_sources(config: Config | None = None, limit: int | None = None) -> list[Example]:
+    """Every source of a configuration (the default one: ../shared/data), `limit` rows each."""
+    config = config or load_config()
+    out: list[Example] = []
+    for source in config.sources:
+        rows = load_source(source)
+        out += rows[:limit] if limit else rows
+    return out
+
+
+def load_sources_by_name(config: Config | None = None) -> dict[str, list[Example]]:
+    """Every source of a configuration, by source name."""
+    config = config or load_config()
+    return {source.name: load_source(source) for source in config.sources}
+
+
+def load_authored(paths: Iterable[Path] = AUTHORED) -> list[Example]:
+    """Our own examples (handicraft, import evidence and its hard negatives), from every
+    file given; a missing file is an error."""
     out = []
-    for i, r in _rows(path):
+    rows = [r for path in paths for _, r in _rows(path)]
+    for i, r in enumerate(rows):
         out.append(
             Example(
                 "authored",
@@ -211,13 +290,14 @@ def _display(path: Path) -> str:
         return path.name
 
 
-def data_sources(names: Iterable[str], data_dir: Path = SHARED_DATA) -> list[DataSource]:
-    """Provenance for the manifest: file name, sha256 and row count."""
+def data_sources(config: Config, authored: Iterable[Path] = ()) -> list[DataSource]:
+    """Provenance for the manifest: each source's name (or our file's path), sha256 and rows."""
     out = []
-    for name in names:
-        path = data_dir / name if name in SOURCES else Path(name)
+    for source in config.sources:
+        digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
+        out.append(DataSource(name=source.name, sha256=digest, rows=len(read_table(source))))
+    for path in authored:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         rows = sum(1 for _ in _rows(path))
-        label = name if name in SOURCES else _display(path)
-        out.append(DataSource(name=label, sha256=digest, rows=rows))
+        out.append(DataSource(name=_display(path), sha256=digest, rows=rows))
     return out

@@ -9,10 +9,30 @@ to train on": such rows are left out rather than guessed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
+from app.screening.countries import DOMESTIC as DOMESTIC_CODE
+from app.screening.countries import ISO_3166_ALPHA2
+from app.screening.markers import title_markers
 from app.screening.normalize import FOREIGN_COUNTRY_2, IMPORT_WORD, is_quality_claim, normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
+CLUSTERS = (TEXTILE, CULINARY, HANDICRAFT, OTHER)
+DOMESTIC, IMPORT = "domestic", "import"
+ORIGINS = (DOMESTIC, IMPORT)
+
+
+class MappingRowLike(Protocol):
+    """A row of a category-to-cluster mapping table (training.sources.MappingRow)."""
+
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def cluster(self) -> str | None: ...
+    @property
+    def rule(self) -> str | None: ...
+
 
 # Words that show a craft technique or a traditional craft (TAXONOMY boundary rule 4).
 _CRAFT = re.compile(
@@ -35,92 +55,10 @@ _JEWELLERY_CRAFT = re.compile(r"\b(handmade|hand made|etnik|ethnic|dayak|tradisi
 # toy, `other` (TAXONOMY: toys), as the authored `toy_craft_kit` examples are labelled.
 _TOY = re.compile(r"\b(mainan|toys?|edukasi|edukatif)\b")
 
-# Category prefixes (Tokopedia slugs, umkm_2025) mapped to clusters; the longest prefix wins.
-_PREFIX = {
-    "fashion-": TEXTILE,
-    "makanan-minuman": CULINARY,
-    "office-stationery/kerajinan-tangan": HANDICRAFT,
-    "office-stationery/peralatan-jahit/kain-dan-bahan": TEXTILE,
-    "film-musik/alat-musik-tradisional": HANDICRAFT,
-    "mainan-hobi/boneka/boneka-rajut": HANDICRAFT,
-    "mainan-hobi/kostum": TEXTILE,
-    "kecantikan/aksesoris-rambut/bando-bandana": TEXTILE,
-    "kecantikan/aksesoris-rambut/ikat-rambut": TEXTILE,
-    "kecantikan/aksesoris-rambut/jepitan-rambut": TEXTILE,
-    "kecantikan/aksesoris-rambut/mahkota-headpiece": TEXTILE,
-    "komputer-laptop/aksesoris-komputer-laptop/tas-laptop": TEXTILE,
-    "rumah-tangga/travel/travel-bag": TEXTILE,
-    "rumah-tangga/kamar-tidur/selimut": TEXTILE,
-    "rumah-tangga/kamar-tidur/mattress-cover": TEXTILE,
-    "rumah-tangga/ruang-tamu-keluarga/gorden": TEXTILE,
-    "rumah-tangga/kamar-mandi/kimono-mandi": TEXTILE,
-    "ibu-bayi/perlengkapan-tidur-bayi/selimut-bayi": TEXTILE,
-    "ibu-bayi/perlengkapan-mandi-bayi/handuk-washlap-bayi": TEXTILE,
-    "kesehatan/perlengkapan-medis/seragam-medis": TEXTILE,
-    "pertukangan/alat-keselamatan/safety-boots": TEXTILE,
-    "otomotif/aksesoris-pengendara-motor/jaket-motor": TEXTILE,
-    "otomotif/aksesoris-pengendara-motor/sepatu-biker": TEXTILE,
-    "olahraga/pakaian-olahraga": TEXTILE,
-    "olahraga/perlengkapan-lari/sepatu": TEXTILE,
-    "olahraga/perlengkapan-lari/celana": TEXTILE,
-    "olahraga/hiking-camping/jaket": TEXTILE,
-    "olahraga/hiking-camping/sandal": TEXTILE,
-    "olahraga/hiking-camping/sepatu": TEXTILE,
-    "olahraga/hiking-camping/tas": TEXTILE,
-    "olahraga/aksesoris-olahraga/tas": TEXTILE,
-    "olahraga/basket/sepatu": TEXTILE,
-    "olahraga/basket/tas": TEXTILE,
-    "olahraga/voli/sepatu": TEXTILE,
-    "olahraga/olahraga-air/baju-renang": TEXTILE,
-    "olahraga/sepak-bola-futsal/jersey": TEXTILE,
-    "olahraga/sepak-bola-futsal/kaos-kaki": TEXTILE,
-    "olahraga/golf/topi": TEXTILE,
-}
-# Categories that mix craft with mass-produced goods: the title decides (rule 4).
-_MIXED_DECOR = (
-    "rumah-tangga/dekorasi",
-    "rumah-tangga/tempat-penyimpanan/keranjang",
-    "rumah-tangga/taman/hiasan-taman",
-    "perlengkapan-pesta/hadiah",
-    "perlengkapan-pesta/persiapan-pernikahan/souvenir-pernikahan",
-    "perlengkapan-pesta/bunga/bunga-flanel",
-    "mainan-hobi/figure/miniatur",
-)
-# Categories whose contents are too mixed to train on at all.
-_SKIP = (
-    "rumah-tangga/ruang-tamu-keluarga/bantal-sofa",
-    "rumah-tangga/kamar-tidur/bantal-kepala",
-    "office-stationery/peralatan-jahit/perlengkapan-jahit",
-    "office-stationery/peralatan-jahit/renda-bordir",
-    "office-stationery/peralatan-jahit/patch-emblem",
-    "mainan-hobi/mainan-anak-anak/beads-anak",
-    "mainan-hobi/mainan-anak-anak/loom-bands",
-)
-
-
-def _longest_prefix(path: str, table: dict[str, str]) -> str | None:
-    best = max((p for p in table if path.startswith(p)), key=len, default=None)
-    return table[best] if best is not None else None
-
 
 def is_craft_title(title: str) -> bool:
     text = normalize(title)
     return bool(_CRAFT.search(text)) and not _MASS.search(text)
-
-
-def cluster_from_category(path: str, title: str) -> str | None:
-    """Cluster for a Tokopedia category slug path (umkm_2025), with title rules where mixed."""
-    path = path.strip().lower()
-    if path.startswith(_SKIP):
-        return None
-    if path.startswith(_MIXED_DECOR):
-        return HANDICRAFT if is_craft_title(title) else OTHER
-    if path.startswith("office-stationery/kerajinan-tangan") and _TOY.search(normalize(title)):
-        return OTHER
-    label = _longest_prefix(path, _PREFIX)
-    if label == TEXTILE and "/perhiasan-" in path and _JEWELLERY_CRAFT.search(normalize(title)):
-        return HANDICRAFT  # rule 3: jewellery sold as handmade or traditional craft
-    return label or OTHER
 
 
 # Clothing, footwear, bags and fashion accessories (TAXONOMY: textile_fashion), in Indonesian
@@ -135,16 +73,8 @@ _FASHION_ITEM = re.compile(
     r"kalung|necklace|gelang|bracelet|anting|earrings?|bros|brooch|jepit rambut|hair clip|"
     r"scrunchies?|bando|headband|bra|lingerie|underwear|celana dalam|bikini|swimsuit|"
     r"baju renang|jersey|shirt|t-shirt|tshirt|pants|trousers|jeans|skirt|jacket|coat|"
-    r"bag|backpack|wallet|purse|collar)\b"
+    r"bag|backpack|wallet|purse|collar|jumper|romper|bodysuit|setelan|gamis|tunik|kebaya|singlet)\b"
 )
-
-
-def cluster_from_2019_category(category: str, title: str = "") -> str | None:
-    """tokopedia_products_2019: fashion, or one of four non-fashion categories (whose fashion
-    goods, by the title, are left out)."""
-    if category.strip().lower() == "fashion":
-        return TEXTILE
-    return None if _FASHION_ITEM.search(normalize(title)) else OTHER
 
 
 _TRADITIONAL_INSTRUMENT = re.compile(
@@ -154,20 +84,124 @@ _TRADITIONAL_INSTRUMENT = re.compile(
 )
 
 
-def cluster_from_electronics(node: str, title: str = "") -> str | None:
-    """tokopedia_electronics_categories: all other, but traditional instruments are craft,
-    whether the category says so or only the title does (hadroh sets sit under percussion),
-    and fashion goods are left out."""
+def _craft_decor(title: str, label: str | None) -> str | None:
+    """Decor that mixes craft with mass production: craft only with a technique (rule 4)."""
+    return HANDICRAFT if is_craft_title(title) else OTHER
+
+
+def _craft_unless_toy(title: str, label: str | None) -> str | None:
+    """Craft supplies, unless sold as a children's toy or kit."""
+    return OTHER if _TOY.search(normalize(title)) else HANDICRAFT
+
+
+def _jewellery(title: str, label: str | None) -> str | None:
+    """Fashion jewellery, unless sold as handmade or traditional craft (rule 3)."""
+    return HANDICRAFT if _JEWELLERY_CRAFT.search(normalize(title)) else (label or TEXTILE)
+
+
+# Sports equipment whose names hold a fashion word ("punching bag", "sepatu roda"): not clothing.
+_SPORT_GEAR = re.compile(
+    r"\b(punching bag|samsak|sepatu roda|roller|skate\w*|deker|decker|helm|pelindung|"
+    r"sarung tinju|boxing gloves?|raket|racket|matras|mat|dumbbell|barbel|net|mitt|"
+    r"punching|baseball|softball|kiper)\b"
+)
+
+
+def _fashion_or_other(title: str, label: str | None) -> str | None:
+    """Categories of goods for a sport or a baby: clothing, shoes and bags among them are
+    clothing (TAXONOMY: sportswear, baby clothing), the rest is `label` (other)."""
     text = normalize(title)
-    if "alat musik tradisional" in node.lower() or _TRADITIONAL_INSTRUMENT.search(text):
+    if _FASHION_ITEM.search(text) and not _SPORT_GEAR.search(text):
+        return TEXTILE
+    return label or OTHER
+
+
+def _other_unless_fashion(title: str, label: str | None) -> str | None:
+    """Non-fashion categories whose fashion goods are left out: labelled `other`, a beanie
+    filed under music would teach the model that a beanie is not fashion."""
+    return None if _FASHION_ITEM.search(normalize(title)) else (label or OTHER)
+
+
+def _instrument(title: str, label: str | None) -> str | None:
+    """Electronics and music: traditional instruments are craft wherever they are filed
+    (hadroh sets sit under percussion); fashion goods are left out."""
+    if _TRADITIONAL_INSTRUMENT.search(normalize(title)):
         return HANDICRAFT
-    return None if _FASHION_ITEM.search(text) else OTHER
+    return _other_unless_fashion(title, label)
+
+
+def _skip(title: str, label: str | None) -> str | None:
+    """Too mixed to train on: left out rather than guessed."""
+    return None
+
+
+# The title rules a mapping table may name, for categories that a path alone cannot decide.
+RULES: dict[str, Callable[[str, str | None], str | None]] = {
+    "craft_decor": _craft_decor,
+    "craft_unless_toy": _craft_unless_toy,
+    "jewellery": _jewellery,
+    "fashion_or_other": _fashion_or_other,
+    "other_unless_fashion": _other_unless_fashion,
+    "instrument": _instrument,
+    "skip": _skip,
+}
+
+
+def table_row(table: Sequence[MappingRowLike], key: str) -> MappingRowLike | None:
+    """The row whose category prefix is the longest match of `key`; None if none matches."""
+    path = key.strip().lower()
+    best: MappingRowLike | None = None
+    for row in table:
+        if path.startswith(row.prefix) and (best is None or len(row.prefix) > len(best.prefix)):
+            best = row
+    return best
+
+
+def cluster_from_table(table: Sequence[MappingRowLike], key: str, title: str) -> str | None:
+    """The cluster a mapping table gives a category (and the title, where a rule decides);
+    None where the row is left out or no row covers the category."""
+    row = table_row(table, key)
+    if row is None:
+        return None
+    return RULES[row.rule](title, row.cluster) if row.rule else row.cluster
+
+
+_ABROAD_WORDS = frozenset({"luar negeri", "overseas", "abroad", "international", "cross border"})
+_TRUE = frozenset({"1", "true", "yes", "y", "ya"})
+_FALSE = frozenset({"0", "false", "no", "n", "tidak"})
+
+
+def origin_from_structured(fields: Mapping[str, str]) -> str | None:
+    """Origin from a source's structured columns (cross_border, ship_from, seller_country):
+    "import" when one says abroad, "domestic" when one is filled and none does, None when all
+    are empty (the title rules decide then). A location or country is abroad when it is a
+    foreign country (an ISO code other than ID, or a country's name) or "Luar Negeri"."""
+    filled = False
+    for key, raw in fields.items():
+        value = " ".join(raw.lower().split())
+        if not value:
+            continue
+        filled = True
+        if key == "cross_border":
+            if value in _TRUE:
+                return IMPORT
+            if value not in _FALSE:
+                raise ValueError(f"cross_border value {raw!r} is not a yes or no")
+        elif value in _ABROAD_WORDS or _is_foreign(value):
+            return IMPORT
+    return DOMESTIC if filled else None
+
+
+def _is_foreign(value: str) -> bool:
+    if len(value) == 2 and value.isalpha():
+        return value.upper() in ISO_3166_ALPHA2 and value.upper() != DOMESTIC_CODE
+    return _FOREIGN_PLACE.fullmatch(value) is not None
 
 
 _COUNTRY = FOREIGN_COUNTRY_2
 _MADE_IN = re.compile(r"\bmade\W+in\W+(?!indonesia\b|indo\b|ina\b|ri\b)" + _COUNTRY + r"\b")
 _ORI_COUNTRY = re.compile(r"\b(ori|original|asli|produk|product|from|dari)\W+" + _COUNTRY + r"\b")
-_INTL = re.compile(r"(-\s*intl\b|\blazada\W*intl\b|\bintl\s*$)")
+_FOREIGN_PLACE = re.compile(_COUNTRY)
 
 
 def title_import_evidence(title: str) -> list[str]:
@@ -176,12 +210,13 @@ def title_import_evidence(title: str) -> list[str]:
     found: list[str] = []
     # An import word in a quality or style claim ("kualitas import") is not evidence.
     found.extend(m.group(0) for m in IMPORT_WORD.finditer(text) if not is_quality_claim(text, m))
-    for pattern in (_MADE_IN, _INTL):
-        found.extend(m.group(0) for m in pattern.finditer(text))
+    found.extend(m.group(0) for m in _MADE_IN.finditer(text))
+    # A marketplace's cross-border marker, as the service finds it.
+    found.extend(title_markers(title))
     # A material's claim ("bahan toyobo original japan") was already rewritten by `normalize`.
     found.extend(m.group(0) for m in _ORI_COUNTRY.finditer(text))
     return found
 
 
 def origin_from_title(title: str) -> str:
-    return "import" if title_import_evidence(title) else "domestic"
+    return IMPORT if title_import_evidence(title) else DOMESTIC

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from app.screening.markers import title_markers
 from app.screening.model import CLUSTER_LABELS, Predictions
 from app.screening.policy import Policy
+
+
+def with_title_markers(preds: Predictions, titles: Sequence[str]) -> Predictions:
+    """The predictions with P(import) = 1 where a title carries a marketplace's marker, as
+    the screener answers (app/screening/screener.py): what a model is scored on."""
+    marked = np.array([bool(title_markers(t)) for t in titles], dtype=bool)
+    return replace(preds, import_proba=np.where(marked, 1.0, preds.import_proba))
+
+
+def import_f1(truth: np.ndarray, predicted: np.ndarray) -> float | None:
+    """F1 of the import class; None where neither the labels nor the predictions have one."""
+    tp = int((truth & predicted).sum())
+    denominator = int(truth.sum()) + int(predicted.sum())
+    return round(2 * tp / denominator, 4) if denominator else None
 
 
 def per_class(

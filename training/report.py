@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.screening.model import CLUSTER_LABELS
-from training.evaluate import BLIND_TEST, FIRST_TEST, Evaluation
+from training.evaluate import BLIND_TEST, FIRST_TEST, MARKER_TEST, Evaluation
 from training.figures import plot_confusion, plot_reliability, reliability_bins, true_idx
 
 HEADLINE = (
@@ -26,6 +26,8 @@ HEADLINE = (
     "review rate",
     "obfuscated recall v1 / v2 (blind)",
     "hard-negative FPR v1 / v2 (blind)",
+    "import F1",
+    "marker recall / look-alikes marked",
 )
 SLICE_HEADER = (
     "slice",
@@ -57,6 +59,7 @@ def headline_rows(ev: Evaluation) -> list[list[Any]]:
     for s in ev.scored:
         c, d = s.figures["cluster"], s.figures["decision"]
         first, blind = s.obfuscated[FIRST_TEST], s.obfuscated[BLIND_TEST]
+        marker = s.obfuscated[MARKER_TEST]
         rows.append(
             [
                 s.name,
@@ -69,6 +72,8 @@ def headline_rows(ev: Evaluation) -> list[list[Any]]:
                 d["review_rate"],
                 f"{fmt(first['import_recall'])} / {fmt(blind['import_recall'])}",
                 f"{fmt(first['negative_fpr'])} / {fmt(blind['negative_fpr'])}",
+                s.figures["origin"]["classes"]["import"]["f1"],
+                f"{fmt(marker['import_recall'])} / {fmt(marker['negative_fpr'])}",
             ]
         )
     return rows
@@ -178,6 +183,22 @@ def _decisions(ev: Evaluation) -> list[str]:
         "",
         table(SLICE_HEADER, [_slice_row(k, m) for k, m in ev.by_source.items()]),
         "",
+        f"## By language ({name}; English-written as training/language.py decides)",
+        "",
+        table(SLICE_HEADER, [_slice_row(k, m) for k, m in ev.by_language.items()]),
+        "",
+        "## Origin: import F1 beside the keyword rule, on every slice",
+        "",
+        "n/a: the slice has no import, by label or by prediction.",
+        "",
+        table(
+            ("slice", *[s.name for s in ev.scored]),
+            [
+                [k, *[v.get(s.name, "n/a") for s in ev.scored]]
+                for k, v in ev.origin_by_slice.items()
+            ],
+        ),
+        "",
         f"## Hard vs not hard ({name})",
         "",
         table(SLICE_HEADER, [_slice_row(k, m) for k, m in ev.by_hardness.items()]),
@@ -275,6 +296,8 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
         "models": models,
         "skipped": ev.skipped,
         "by_source": ev.by_source,
+        "by_language": ev.by_language,
+        "origin_by_slice": ev.origin_by_slice,
         "by_hardness": ev.by_hardness,
         "by_technique": ev.by_technique,
         "worst": worst,

@@ -18,8 +18,9 @@ from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
 from app.screening.store import Manifest, save_model
 from training import data
-from training.metrics import evaluate, format_report
+from training.metrics import evaluate, format_report, with_title_markers
 from training.pipeline import Params, build_pipelines, strip_for_storage
+from training.sources import DEFAULT_CONFIG, load_config
 
 # Our own examples count this much more than one scraped row: they are few and carry the
 # cases the scrapes lack (handicraft, explicit import evidence and its hard negatives).
@@ -42,8 +43,9 @@ CHECK_LISTINGS: list[dict[str, Any]] = [
 class TrainConfig:
     output: Path
     version: str
-    data_dir: Path = data.SHARED_DATA
-    authored: Path | None = data.AUTHORED
+    sources: Path = DEFAULT_CONFIG
+    data_dir: Path | None = None  # overrides the configuration's data_root
+    authored: tuple[Path, ...] = data.AUTHORED
     hand_labels: Path | None = data.VALIDATION_LABELS
     dev_labels: Path | None = data.DEV_LABELS
     corrections: Path | None = data.CORRECTIONS  # hand-read labels for doubtful training rows
@@ -70,7 +72,10 @@ def _fit(
 ) -> dict[str, Pipeline]:
     pipelines = build_pipelines(params)
     with_cat = [e.listing(with_category=rng.random() < WITH_CATEGORY) for e in examples]
-    weights = [AUTHORED_WEIGHT if e.source == "authored" else 1.0 for e in examples]
+    weights = [
+        AUTHORED_WEIGHT if e.source == "authored" else float(e.extra.get("weight", 1.0))
+        for e in examples
+    ]
     pipelines["cluster"].fit(with_cat, [e.cluster for e in examples], clf__sample_weight=weights)
     pipelines["origin"].fit(
         [e.listing(with_category=False) for e in examples],
@@ -84,6 +89,7 @@ def _fit(
 def _score(model: ScreeningModel, examples: Sequence[data.Example]) -> dict[str, Any]:
     # Scored on titles alone: the hardest case, and the one the hand labels were made from.
     preds = model.predict([e.listing(with_category=False) for e in examples])
+    preds = with_title_markers(preds, [e.title for e in examples])
     return evaluate(
         preds,
         model.cluster_labels,
@@ -97,11 +103,9 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
     rng = random.Random(cfg.seed)
     total = 5
     done = _step(log, 1, total, "loading listings")
-    examples: list[data.Example] = []
-    for name in data.SOURCES:
-        rows = data.load_source(name, cfg.data_dir)
-        examples += rows[: cfg.limit] if cfg.limit else rows
-    authored = data.load_authored(cfg.authored) if cfg.authored else []
+    config = load_config(cfg.sources, cfg.data_dir)
+    examples = data.load_sources(config, cfg.limit)
+    authored = data.load_authored(cfg.authored)
     pool, checked, dev = data.training_sets(
         examples, cfg.hand_labels, cfg.dev_labels, cfg.corrections
     )
@@ -155,9 +159,7 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
     )
 
     done = _step(log, 5, total, f"saving {cfg.output}")
-    provenance = data.data_sources(data.SOURCES, cfg.data_dir)
-    if cfg.authored:
-        provenance += data.data_sources([str(cfg.authored)])
+    provenance = data.data_sources(config, cfg.authored)
     manifest = save_model(
         pipelines,
         cfg.output,

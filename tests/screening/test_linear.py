@@ -32,9 +32,8 @@ from app.screening.store import resolve_model_dir
 from tests.conftest import REPO, TINY_EXAMPLES
 from training.data import (
     SHARED_DATA,
-    SOURCES,
     load_hand_labels,
-    load_source,
+    load_sources,
     split_off_hand_checked,
 )
 from training.pipeline import Params, build_pipelines
@@ -58,7 +57,7 @@ def _hand_checked_listings() -> list[dict[str, str]]:
     labels = load_hand_labels()
     if not labels:
         pytest.skip("no hand-checked validation labels")
-    examples = [e for name in SOURCES for e in load_source(name)]
+    examples = load_sources()
     _, checked = split_off_hand_checked(examples, labels)
     assert len(checked) == len(labels)
     # With and without category: the cluster model reads it, the origin model does not.

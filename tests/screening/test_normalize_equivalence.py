@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import training.data
 from app.screening import normalize as fast
 from tests.screening import reference_normalize as reference
-from training.data import SHARED_DATA, SOURCES, Example, load_source
+from training.data import SHARED_DATA, Example, load_sources
 
 # Pieces that exercise every pass and every shortcut: entities, controls, invisible and
 # private-use characters, lone surrogates, NFKC-changing characters, homoglyphs, leetspeak,
@@ -358,16 +358,16 @@ needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA}
 
 
 @functools.cache
-def _load_source(name: str) -> list[Example]:
-    """load_source, read once for both tests below (reading the sources takes seconds)."""
-    return load_source(name)
+def _load_sources() -> list[Example]:
+    """load_sources, read once for both tests below (reading the sources takes seconds)."""
+    return load_sources()
 
 
 @needs_data
 def test_equivalent_on_every_real_title(monkeypatch: pytest.MonkeyPatch) -> None:
     from bench.common import real_titles
 
-    monkeypatch.setattr(training.data, "load_source", _load_source)
+    monkeypatch.setattr(training.data, "load_sources", _load_sources)
     titles = real_titles()
     assert len(titles) > 1000
     different = [
@@ -383,7 +383,7 @@ def test_equivalent_on_every_real_title(monkeypatch: pytest.MonkeyPatch) -> None
 def test_compose_equivalent_on_real_listings() -> None:
     # Every fourth real listing: its raw title (own whitespace, not collapsed), its category
     # path, the shop as the brand and the next listing's title as the description.
-    examples = [e for name in SOURCES for e in _load_source(name)]
+    examples = _load_sources()
     fields = ("title", "brand", "category", "description")
     different = []
     for i in range(0, len(examples) - 1, 4):

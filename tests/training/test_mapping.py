@@ -3,12 +3,31 @@ from __future__ import annotations
 import pytest
 
 from training.mapping import (
-    cluster_from_2019_category,
-    cluster_from_category,
-    cluster_from_electronics,
+    cluster_from_table,
+    origin_from_structured,
     origin_from_title,
     title_import_evidence,
 )
+from training.sources import load_config
+
+_TABLES = {s.name: s.mapping_table for s in load_config().sources if s.mapping_table}
+UMKM, PRODUCTS, ELECTRONICS = (
+    "tokopedia_umkm_2025.csv",
+    "tokopedia_products_2019.csv",
+    "tokopedia_electronics_categories.csv",
+)
+
+
+def cluster_from_category(path: str, title: str) -> str | None:
+    return cluster_from_table(_TABLES[UMKM], path, title)
+
+
+def cluster_from_2019_category(category: str, title: str = "") -> str | None:
+    return cluster_from_table(_TABLES[PRODUCTS], category, title)
+
+
+def cluster_from_electronics(node: str, title: str = "") -> str | None:
+    return cluster_from_table(_TABLES[ELECTRONICS], node, title)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +54,13 @@ from training.mapping import (
         # A craft supply sold as a children's toy is a toy.
         ("office-stationery/kerajinan-tangan/ring-d", "DIY Keychain Set Mainan Anak", "other"),
         ("office-stationery/kerajinan-tangan/ring-d", "Ring D Kuningan 2cm isi 50", "handicraft"),
+        # Sportswear and baby clothing are clothing wherever the scrape files them ...
+        ("olahraga/sepak-bola-futsal/aksesoris", "Jersey Bola Timnas Home 2024", "textile_fashion"),
+        ("olahraga/perlengkapan-lari/lainnya", "Celana Training Jogger Pria", "textile_fashion"),
+        ("ibu-bayi/perlengkapan-bayi/lainnya", "Jumper Bayi Newborn Katun", "textile_fashion"),
+        # ... and sports equipment whose name holds a fashion word is not.
+        ("olahraga/boxing/lainnya", "Punching Bag Samsak Tinju 100cm", "other"),
+        ("olahraga/sepeda/lainnya", "Lampu Sepeda LED USB", "other"),
     ],
 )
 def test_category_mapping(path: str, title: str, cluster: str) -> None:
@@ -45,9 +71,15 @@ def test_mixed_categories_are_left_out_rather_than_guessed() -> None:
     assert cluster_from_category("rumah-tangga/kamar-tidur/bantal-kepala", "Bantal") is None
 
 
+def test_a_category_no_table_row_covers_is_left_out() -> None:
+    assert cluster_from_category("kategori-baru/entah", "Barang Baru") is None
+
+
 def test_other_sources_map_by_their_own_categories() -> None:
     assert cluster_from_2019_category("fashion") == "textile_fashion"
     assert cluster_from_2019_category("elektronik") == "other"
+    assert cluster_from_2019_category("olahraga", "Kaos Lotto Pria Dry Fit") == "textile_fashion"
+    assert cluster_from_2019_category("olahraga", "Raket Badminton Yonex") == "other"
     assert cluster_from_electronics("Film Musik > Alat Musik Tradisional") == "handicraft"
     assert cluster_from_electronics("Elektronik > Audio") == "other"
 
@@ -90,3 +122,26 @@ def test_explicit_import_evidence_is_found(title: str) -> None:
 )
 def test_style_variety_quality_and_material_words_are_not_evidence(title: str) -> None:
     assert title_import_evidence(title) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "origin"),
+    [
+        ({"cross_border": "true"}, "import"),
+        ({"cross_border": "0", "ship_from": "Jakarta Barat"}, "domestic"),
+        ({"ship_from": "Luar Negeri"}, "import"),
+        ({"ship_from": "CN"}, "import"),
+        ({"ship_from": "ID"}, "domestic"),
+        ({"seller_country": "china"}, "import"),
+        ({"ship_from": "", "seller_country": ""}, None),
+    ],
+)
+def test_structured_origin_columns_decide_where_filled(
+    fields: dict[str, str], origin: str | None
+) -> None:
+    assert origin_from_structured(fields) == origin
+
+
+def test_a_cross_border_value_that_is_not_yes_or_no_is_an_error() -> None:
+    with pytest.raises(ValueError, match="maybe"):
+        origin_from_structured({"cross_border": "maybe"})

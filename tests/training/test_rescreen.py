@@ -33,7 +33,7 @@ from training.rescreen.layout import INPUT_COLUMNS
 REPO = Path(__file__).resolve().parents[2]
 
 needs_data = pytest.mark.skipif(
-    not (data.SHARED_DATA / data.UMKM).is_file(), reason="../shared/data is not present"
+    not data.SHARED_DATA.is_dir(), reason="../shared/data is not present"
 )
 
 STRUCTURED: list[dict[str, Any]] = [
@@ -72,14 +72,15 @@ def _flat(listing: dict[str, Any]) -> dict[str, Any]:
 def _catalogue() -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
     """(valid listings as the API takes them, invalid ones with the column at fault)."""
     rng = random.Random(11)
+    by_name = data.load_sources_by_name()
     picked: list[dict[str, Any]] = []
     for name, n in (
-        (data.UMKM, 1500),
-        (data.PRODUCTS_2019, 700),
-        (data.ELECTRONICS, 600),
-        (data.SEBLAK, 200),
+        ("tokopedia_umkm_2025.csv", 1500),
+        ("tokopedia_products_2019.csv", 700),
+        ("tokopedia_electronics_categories.csv", 600),
+        ("tokopedia_seblak.csv", 200),
     ):
-        picked += [e.listing() for e in rng.sample(data.load_source(name), n)]
+        picked += [e.listing() for e in rng.sample(by_name[name], n)]
     for i, extra in enumerate(STRUCTURED * 12):
         picked.append({"title": picked[i]["title"]} | extra)
     valid = [{"listing_id": f"L{i:05d}"} | listing for i, listing in enumerate(picked)]

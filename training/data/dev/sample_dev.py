@@ -25,18 +25,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from training.data import (  # noqa: E402
-    ELECTRONICS,
-    PRODUCTS_2019,
-    SEBLAK,
-    SOURCES,
-    UMKM,
     VALIDATION_LABELS,
     Example,
     load_hand_labels,
-    load_source,
+    load_sources_by_name,
 )
 from training.mapping import _FASHION_ITEM  # noqa: E402
 
+UMKM = "tokopedia_umkm_2025.csv"
+PRODUCTS_2019 = "tokopedia_products_2019.csv"
+ELECTRONICS = "tokopedia_electronics_categories.csv"
+SEBLAK = "tokopedia_seblak.csv"
+SOURCES = (UMKM, PRODUCTS_2019, ELECTRONICS, SEBLAK)
 SEED = 20261128
 MAX_PER_SHOP = 2
 
@@ -81,7 +81,8 @@ def strata() -> list[tuple[str, str, Pred, int]]:
 
 
 def main(argv: Sequence[str]) -> None:
-    examples = {name: load_source(name) for name in SOURCES}
+    by_name = load_sources_by_name()
+    examples = {name: by_name[name] for name in SOURCES}
     # Load every row, the ones the mapping leaves out too: a real listing may be any of them.
     held = load_hand_labels(VALIDATION_LABELS)
     validation_groups = {
