@@ -12,7 +12,11 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+# A string, or an unterminated one up to the end of the body. It never fails once it starts
+# and never backtracks (possessive), so removing strings is one linear pass: a pattern that
+# could fail on an unterminated string would be retried at every later quote, which made a
+# body of escaped quotes take quadratic time.
+_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 _OPEN = frozenset(b"[{")
 

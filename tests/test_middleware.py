@@ -2,8 +2,45 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.middleware import json_depth_exceeds
+
+
+def _reference_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """The same check, one byte at a time: obviously linear, and obviously right."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == ord("\\"):
+                escaped = True
+            elif byte == ord('"'):
+                in_string = False
+        elif byte == ord('"'):
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif byte in b"]}":
+            depth -= 1
+    return False
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b'\\"', b"a", b" ", b"[" * 8]),
+        max_size=200,
+    ),
+    st.integers(min_value=0, max_value=12),
+)
+def test_the_depth_check_agrees_with_a_byte_by_byte_scan(parts: list[bytes], limit: int) -> None:
+    body = b"".join(parts)
+    assert json_depth_exceeds(body, limit) is _reference_depth_exceeds(body, limit)
 
 
 @pytest.mark.parametrize(
