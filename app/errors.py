@@ -106,7 +106,10 @@ def register_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
         if speaks_v2(request.url.path):
-            where = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
+            where = "; ".join(
+                f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" if e["loc"][1:] else e["msg"]
+                for e in errors
+            )
             return JSONResponse({"error": f"invalid inference request: {where}"}, status_code=400)
         return JSONResponse(
             {"code": "VALIDATION_ERROR", "detail": jsonable_encoder(errors)}, status_code=422

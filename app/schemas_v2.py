@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Datatype = Literal[
     "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
@@ -35,11 +35,46 @@ class RequestOutput(_Message):
     parameters: Parameters | None = None
 
 
+def _invalid_unicode(value: Any, where: str) -> str | None:
+    """Where a string of the raw request is not valid Unicode (a lone surrogate, which JSON's
+    \\u escapes can carry and UTF-8 cannot), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "request"
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())
+        for k, v in items:
+            key = k if isinstance(k, str) else str(k)
+            bad = _invalid_unicode(key, f"{where}.<key>") or _invalid_unicode(v, f"{where}.{key}")
+            if bad is not None:
+                return bad.encode("utf-8", "backslashreplace").decode("utf-8")
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            bad = _invalid_unicode(v, f"{where}[{i}]")
+            if bad is not None:
+                return bad
+    return None
+
+
 class InferenceRequest(_Message):
     id: str | None = None
     parameters: Parameters | None = None
     inputs: list[RequestInput] = Field(min_length=1)
     outputs: list[RequestOutput] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # Every string that could be echoed (id, names, parameters, data) must be encodable:
+        # a client's lone surrogate is a 400, never a 500 when the answer is written.
+        bad = _invalid_unicode(data, "")
+        if bad is not None:
+            raise ValueError(f"{bad.lstrip('.')} is not valid Unicode (a lone surrogate)")
+        return data
 
     model_config = ConfigDict(
         extra="ignore",

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 INFER = "/v2/models/akar-gate/infer"
 LISTINGS = [
@@ -274,3 +276,47 @@ def test_the_default_model_answers_v2_as_v1(default_client: TestClient) -> None:
     v1 = default_client.post("/v1/screen/batch", json={"listings": [{"title": t} for t in titles]})
     assert _columns(r.json()) == _expected(v1.json()["results"])
     assert _columns(r.json())["decision"] == ["allow", "block", "allow"]
+
+
+# Any string, lone surrogates included: JSON's \u escapes carry them, UTF-8 cannot.
+_ANY_TEXT = st.text(
+    st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
+    max_size=12,
+)
+_SCALAR = st.one_of(_ANY_TEXT, st.integers(), st.floats(allow_nan=False), st.booleans())
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    request_id=st.one_of(st.none(), _ANY_TEXT),
+    name=st.one_of(st.just("title"), st.just("listing"), _ANY_TEXT),
+    data=st.lists(st.one_of(_ANY_TEXT, st.just('{"title": "kemeja"}')), min_size=1, max_size=3),
+    parameters=st.dictionaries(_ANY_TEXT, _SCALAR, max_size=2),
+    output=st.one_of(st.none(), _ANY_TEXT),
+)
+def test_any_client_strings_get_an_answer_in_the_protocol_shape_never_a_500(
+    client: TestClient,
+    request_id: str | None,
+    name: str,
+    data: list[str],
+    parameters: dict[str, object],
+    output: str | None,
+) -> None:
+    body: dict[str, object] = {
+        "inputs": [{"name": name, "shape": [len(data)], "datatype": "BYTES", "data": data}],
+        "parameters": parameters,
+    }
+    if request_id is not None:
+        body["id"] = request_id
+    if output is not None:
+        body["outputs"] = [{"name": output}]
+    r = client.post(
+        "/v2/models/akar-gate/infer",
+        content=json.dumps(body).encode("ascii"),  # ensure_ascii: surrogates as \u escapes
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert set(r.json()) == {"error"}
