@@ -62,6 +62,13 @@ class ServiceState:
             logger.error("model or policy not loaded: %s", self.not_ready_reason)
             self._loaded(None)
             raise
+        except Exception as exc:
+            # Whatever else a load raises leaves the process up and not ready, as documented
+            # for AKAR_REQUIRE_MODEL=false, instead of ending it.
+            self.not_ready_reason = f"{type(exc).__name__}: {exc}"
+            logger.exception("model or policy not loaded")
+            self._loaded(None)
+            raise NotReadyError(self.not_ready_reason) from exc
         self.not_ready_reason = None
         self._loaded(self.screener)
 
@@ -69,13 +76,19 @@ class ServiceState:
         """Re-reads settings, loads model and policy beside the old, then swaps. On failure
         the old screener keeps serving and ReloadError says why."""
         with self._lock:
+            serving = self.screener.model_version if self.screener else "nothing"
             try:
                 screener, keys = _build(self.settings_source())
             except AkarError as exc:
-                serving = self.screener.model_version if self.screener else "nothing"
                 logger.error("reload failed, still serving %s: %s: %s", serving, exc.code, exc)
                 self._loaded(None)
                 raise ReloadError(f"{exc.code}: {exc} (still serving {serving})") from exc
+            except Exception as exc:
+                # Anything else a load raises (settings that no longer validate, a bug) is a
+                # failed reload too: logged with its cause, counted, the old model serving on.
+                logger.exception("reload failed, still serving %s", serving)
+                self._loaded(None)
+                raise ReloadError(f"{type(exc).__name__}: {exc} (still serving {serving})") from exc
             self.screener, self.keys = screener, keys
             self.not_ready_reason = None
             self._loaded(screener)

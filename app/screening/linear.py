@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -562,11 +562,12 @@ class LinearModel:
             np.savez(f, allow_pickle=False, **arrays)
 
     @classmethod
-    def load(cls, path: Path) -> LinearModel:
+    def load(cls, path: Path | BinaryIO) -> LinearModel:
+        """From a `serving.npz` file, or its bytes already read (and verified)."""
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(npz["meta"].tobytes().decode("utf-8"))
             if meta.get("format") != FORMAT:
-                raise UnsupportedModel(f"{path} is not in format {FORMAT}")
+                raise UnsupportedModel(f"the serving artifact is not in format {FORMAT}")
             specs = meta["tokenizers"]
             terms = [npz[f"terms{i}"].tobytes().decode("utf-8") for i in range(len(specs))]
             tables = [npz[f"table{i}"] for i in range(len(specs))]

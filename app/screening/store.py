@@ -11,6 +11,7 @@ model made by another scikit-learn version is refused rather than half-trusted.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,16 +112,22 @@ def read_manifest(model_dir: Path) -> Manifest:
         raise ModelStoreError(f"{path} is not a valid manifest: {exc}") from exc
 
 
-def _verified(model_dir: Path, name: str, sha256: str) -> Path:
+def _verified(model_dir: Path, name: str, sha256: str) -> io.BytesIO:
+    """The artifact's bytes, read once: the bytes that were hashed are the bytes loaded, so a
+    file replaced between the check and the load cannot slip in unverified."""
     path = model_dir / name
     if not path.is_file():
         raise ModelStoreError(f"artifact {path} is missing")
-    actual = sha256_file(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ModelStoreError(f"cannot read artifact {path}: {exc.strerror}") from exc
+    actual = hashlib.sha256(content).hexdigest()
     if actual != sha256:
         raise ModelStoreError(
             f"artifact {path} has sha256 {actual}, the manifest says {sha256}: refusing to load it"
         )
-    return path
+    return io.BytesIO(content)
 
 
 def load_model(model_dir: Path, *, compiled: bool = True) -> LoadedModel:
@@ -131,11 +138,15 @@ def load_model(model_dir: Path, *, compiled: bool = True) -> LoadedModel:
     """
     manifest = read_manifest(model_dir)
     if compiled and manifest.serving_artifact and manifest.serving_sha256:
-        path = _verified(model_dir, manifest.serving_artifact, manifest.serving_sha256)
+        content = _verified(model_dir, manifest.serving_artifact, manifest.serving_sha256)
+        path = model_dir / manifest.serving_artifact
         try:
-            model = ScreeningModel.from_linear(LinearModel.load(path))
-        except (UnsupportedModel, OSError, ValueError, KeyError) as exc:
-            raise ModelStoreError(f"cannot load {path}: {exc}") from exc
+            model = ScreeningModel.from_linear(LinearModel.load(content))
+        # A file that matches its hash can still be corrupt (written wrong, then hashed):
+        # whatever reading it raises (a bad zip, a truncated array, a wrong key) means the
+        # artifact cannot be served, which is a load failure, not a server error.
+        except Exception as exc:
+            raise ModelStoreError(f"cannot load {path}: {type(exc).__name__}: {exc}") from exc
     else:
         model = ScreeningModel.from_pipelines(load_pipelines(model_dir, manifest))
     self_check(model, manifest.self_check)
@@ -154,9 +165,12 @@ def load_pipelines(model_dir: Path, manifest: Manifest | None = None) -> dict[st
             f"but scikit-learn {sklearn.__version__} is installed; retrain it or install "
             f"scikit-learn=={manifest.sklearn_version}"
         )
-    pipelines: dict[str, Any] = joblib.load(
-        _verified(model_dir, manifest.artifact, manifest.artifact_sha256)
-    )
+    content = _verified(model_dir, manifest.artifact, manifest.artifact_sha256)
+    try:
+        pipelines: dict[str, Any] = joblib.load(content)
+    except Exception as exc:  # as for serving.npz: a corrupt artifact is a load failure
+        path = model_dir / manifest.artifact
+        raise ModelStoreError(f"cannot load {path}: {type(exc).__name__}: {exc}") from exc
     return pipelines
 
 

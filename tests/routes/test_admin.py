@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -150,3 +151,89 @@ def test_reloads_are_counted_in_the_metrics(
     assert client.post("/v1/admin/reload", headers=ADMIN).status_code == 500
     assert _metric(client, "akar_model_load_failures_total") == 1
     assert _metric(client, "akar_model_loads_total") == 2
+
+
+def _copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_model_dir, tmp_path / "copy"))
+
+
+def _rehash(model_dir: Path, name: str) -> None:
+    """Writes the artifact's real sha256 into the manifest: corrupt, but matching its hash."""
+    manifest = model_dir / "manifest.json"
+    data = json.loads(manifest.read_text())
+    key = "serving_sha256" if name == "serving.npz" else "artifact_sha256"
+    data[key] = hashlib.sha256((model_dir / name).read_bytes()).hexdigest()
+    manifest.write_text(json.dumps(data))
+
+
+def _unreadable(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    # Root reads any file whatever its mode, so the refusal is the operating system's answer
+    # made by hand.
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == target:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+@pytest.mark.parametrize("fault", ["unreadable", "corrupt_with_matching_hash", "policy_not_utf8"])
+def test_every_reload_fault_is_reload_failed_logged_and_counted(
+    client: TestClient,
+    source: Source,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
+) -> None:
+    copy = _copy(tiny_model_dir, tmp_path)
+    source.values["model_dir"] = copy
+    if fault == "unreadable":
+        _unreadable(monkeypatch, copy / "serving.npz")
+    elif fault == "corrupt_with_matching_hash":
+        (copy / "serving.npz").write_bytes(b"PK\x03\x04 not really a zip archive")
+        _rehash(copy, "serving.npz")
+    else:
+        Path(str(source.values["policy_path"])).write_bytes(b"version: \xff\xfe\n")
+    before = _metric(client, "akar_model_load_failures_total")
+    r = client.post("/v1/admin/reload", headers=ADMIN)
+    assert r.status_code == 500
+    assert r.json()["code"] == "RELOAD_FAILED"
+    assert "still serving tiny-1" in r.json()["detail"]
+    assert _metric(client, "akar_model_load_failures_total") == before + 1
+    assert any("reload failed" in rec.getMessage() for rec in caplog.records)
+    assert client.post("/v1/screen", json={"title": "kemeja"}).status_code == 200
+
+
+def test_the_loaded_bytes_are_the_hashed_bytes(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file replaced between the hash check and the load cannot be loaded unverified."""
+    from app.screening import store
+    from app.screening.linear import LinearModel
+
+    copy = _copy(tiny_model_dir, tmp_path)
+    real_load = LinearModel.load.__func__  # type: ignore[attr-defined]
+
+    def load_after_a_swap(cls: type[LinearModel], content: object) -> LinearModel:
+        (copy / "serving.npz").write_bytes(b"replaced after the check")
+        return real_load(cls, content)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(LinearModel, "load", classmethod(load_after_a_swap))
+    loaded = store.load_model(copy)
+    assert loaded.version == "tiny-1"
+    assert loaded.model.compiled
+
+
+def test_a_bad_policy_at_start_up_leaves_the_process_up_and_not_ready(
+    source: Source,
+) -> None:
+    Path(str(source.values["policy_path"])).write_bytes(b"version: \xff\xfe\n")
+    source.values["require_model"] = False
+    with TestClient(create_app(settings_source=source)) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 503
+        assert "not UTF-8" in r.text
