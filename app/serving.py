@@ -1,10 +1,17 @@
-"""How `python -m app` serves: uvicorn's httptools protocol, with TCP_NODELAY on every connection.
+"""How `python -m app` serves: uvicorn's httptools protocol, with TCP_NODELAY on every
+connection and a bound on the bytes of a request's line and headers.
 
 asyncio sets TCP_NODELAY only on sockets whose `proto` is IPPROTO_TCP, and the listening
 socket uvicorn binds for `--workers N` has proto 0 (Kludex/uvicorn#3149). A response is
 written in two sends (head, body), Nagle holds the second until the client's delayed ACK,
 and every keep-alive request waits about 40 ms. Setting the option per connection, in the
 protocol, does not depend on the event loop or on how the socket reached the worker.
+
+httptools keeps a request's line and headers in memory until they are complete and sets no
+limit (h11's is 16 KiB): a 200 MB header was read whole. Here the bytes that arrive while a
+request's head is incomplete are counted, and past MAX_HEAD_BYTES the client gets 431 and the
+connection closes. A worker then holds at most MAX_HEAD_BYTES plus one read (256 KiB) of head
+per connection.
 """
 
 from __future__ import annotations
@@ -24,11 +31,65 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
             pass
 
 
-class NoDelayHttpToolsProtocol(HttpToolsProtocol):
+# A request line and headers may take up to this many bytes: far above any real client's
+# (browsers send a few KiB), far below a worker's memory.
+MAX_HEAD_BYTES = 64 * 1024
+REJECT_LINGER_SECONDS = 2.0
+_TOO_LARGE = b"request line and headers are larger than %d bytes" % MAX_HEAD_BYTES
+_431 = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
+)
+
+
+class ServingProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         set_nodelay(transport)
         super().connection_made(transport)
+        self._awaiting_head = True
+        self._head_bytes = 0
+        self._rejected = False
+        self._heads_completed = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self._rejected:
+            return  # read and dropped, so that closing sends no reset over the answer
+        awaiting_before = self._awaiting_head
+        self._heads_completed = 0
+        super().data_received(data)
+        # A head was awaited before and after this read, and none completed in it: all of it
+        # was head. (A read in which a head or a body ended is not counted: it is at most
+        # one read long.)
+        if (
+            awaiting_before
+            and self._awaiting_head
+            and not self._heads_completed
+            and not self.transport.is_closing()
+        ):
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._reject()
+
+    def _reject(self) -> None:
+        self.logger.warning("request head over %d bytes: 431", MAX_HEAD_BYTES)
+        self._rejected = True
+        self.transport.write(_431)
+        # Half-close: the client reads the answer and closes; if it does not, we do soon.
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        asyncio.get_running_loop().call_later(REJECT_LINGER_SECONDS, self.transport.close)
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._head_bytes = 0
+        self._heads_completed += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._awaiting_head = True  # the next request on this connection
 
 
 # uvicorn's `http` option as an import path: worker processes import it themselves.
-HTTP_PROTOCOL = f"{__name__}:{NoDelayHttpToolsProtocol.__name__}"
+HTTP_PROTOCOL = f"{__name__}:{ServingProtocol.__name__}"

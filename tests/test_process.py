@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,3 +79,35 @@ def test_sigterm_turns_readiness_off_then_finishes_and_exits_0(
         assert client.get("/readyz").status_code == 503
         assert client.post("/v1/screen", json={"title": "kopi gayo"}).status_code == 200
     assert proc.wait(timeout=30) == 0
+
+
+def _raw(url: str, payload: bytes) -> bytes:
+    """Sends raw bytes on one connection and reads what comes back until it closes."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may close before it has read everything: its answer is sent
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_a_request_head_over_the_limit_is_431_and_the_server_serves_on(
+    server: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    from app.serving import MAX_HEAD_BYTES
+
+    url, _, _ = server
+    huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (4 * MAX_HEAD_BYTES)
+    assert _raw(url, huge).startswith(b"HTTP/1.1 431 ")
+    # Many small headers, complete: more than the limit and one read (256 KiB) together.
+    many = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * (MAX_HEAD_BYTES // 2)
+    assert _raw(url, many + b"\r\n").startswith(b"HTTP/1.1 431 ")
+    # A head under the limit is served, and so is a large body (it is not head).
+    ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8000 + b"\r\n"
+    assert _raw(url, ok + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 200 ")
+    r = httpx.post(f"{url}/v1/screen/batch", json={"listings": [{"title": "kemeja " * 60}] * 900})
+    assert r.status_code == 200
