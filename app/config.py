@@ -28,6 +28,14 @@ class Settings(BaseSettings):
         "the process stays up with /readyz answering 503 and the reason.",
     )
     max_body_bytes: int = Field(1_048_576, gt=0, description="Larger request bodies get 413.")
+    max_inflight_bytes: int = Field(
+        16 * 1_048_576,
+        gt=0,
+        description=(
+            "Request bodies one worker holds at once, in bytes; past it a request gets 503 with "
+            "Retry-After (bounds a worker's memory under many concurrent large batches)."
+        ),
+    )
     max_json_depth: int = Field(
         32, gt=1, description="Request JSON nested deeper than this gets 400 (before parsing)."
     )

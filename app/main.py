@@ -141,7 +141,10 @@ def create_app(
 
     app = FastAPI(title="akar-gate", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(
-        RequestLimits, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth
+        RequestLimits,
+        max_bytes=settings.max_body_bytes,
+        max_depth=settings.max_json_depth,
+        max_inflight_bytes=settings.max_inflight_bytes,
     )
     # Added last, so outermost: it times, counts and logs every request, refused ones too.
     app.add_middleware(AccessLog, metrics=metrics, log_listing_text=settings.log_listing_text)

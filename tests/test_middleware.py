@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
@@ -62,3 +64,28 @@ def test_deeply_nested_json_is_a_400_not_a_crash(client: TestClient) -> None:
     r = client.post("/v1/screen", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400
     assert r.json()["code"] == "JSON_TOO_DEEP"
+
+
+def test_errors_before_routing_take_each_apis_shape(make_client: Any) -> None:
+    client = make_client(max_body_bytes=2_000)
+    big = b'{"title": "' + b"x" * 3_000 + b'"}'
+    deep = b'{"title": "x", "extra": ' + b"[" * 100 + b"]" * 100 + b"}"
+    headers = {"content-type": "application/json"}
+    for body, status in ((big, 413), (deep, 400)):
+        v1 = client.post("/v1/screen", content=body, headers=headers)
+        assert v1.status_code == status
+        assert set(v1.json()) == {"code", "detail"}
+        v2 = client.post("/v2/models/akar-gate/infer", content=body, headers=headers)
+        assert v2.status_code == status
+        assert set(v2.json()) == {"error"}
+
+
+def test_bodies_past_the_in_flight_bound_get_503_with_retry_after(make_client: Any) -> None:
+    client = make_client(max_inflight_bytes=500)
+    listing = {"title": "kemeja batik pria " * 40}
+    r = client.post("/v1/screen", json=listing)
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "1"
+    assert r.json()["code"] == "OVERLOADED"
+    # What a refused request held is given back: a small one passes afterwards.
+    assert client.post("/v1/screen", json={"title": "kemeja"}).status_code == 200
