@@ -5,8 +5,9 @@ marker row of that set's part of Lazada included) and 100 English-written titles
 Tokopedia sources. Lazada has no shop column: near-duplicate titles share their first three
 words, and such a group is the unit of the split; each group belongs to one part (validation,
 development or training) by a stable hash, so a set never shares a group with training or with
-the other set. English titles come from shops that have no listing in the other set. The labels were appended to ../dev/labels.csv and ../validation/labels.csv
-after their first 421 and 700 rows, which are the sets this sample was drawn apart from.
+the other set. English titles come from shops that have no listing in the other set. The
+labels were appended to ../dev/labels.csv and ../validation/labels.csv after their first 421
+and 700 rows, which are the sets this sample was drawn apart from.
 
     python training/data/sample_beyond_tokopedia.py          # set,source,row_id,stratum
     python training/data/sample_beyond_tokopedia.py --show   # + title (terminal only)
