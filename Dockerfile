@@ -1,8 +1,8 @@
 # akar-gate: the screening service with its default model baked in.
 # Build: docker build -t akar-gate .
 # Run:   docker run -p 8000:8000 -e AKAR_WORKERS=2 akar-gate
-# Another model: docker run -v /srv/models/akar-1.7.0:/models/akar-1.7.0:ro \
-#                  -e AKAR_MODEL_DIR=/models/akar-1.7.0 -p 8000:8000 akar-gate
+# Another model: docker run -v /srv/models/akar-1.8.0:/models/akar-1.8.0:ro \
+#                  -e AKAR_MODEL_DIR=/models/akar-1.8.0 -p 8000:8000 akar-gate
 # Checked in CI without an engine: hadolint, and tests/test_container.py runs this CMD from
 # the wheel installed in a clean virtual environment.
 

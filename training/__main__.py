@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     x = sub.add_parser(
         "export", help="add the compiled serving form (serving.npz) to an existing model folder"
     )
-    x.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.7.0")
+    x.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.8.0")
 
     r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
     rescreen_cli.add_arguments(r)

@@ -14,6 +14,7 @@ from typing import Any
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import Pipeline
 
+from app.screening.markers import title_markers
 from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
 from app.screening.store import Manifest, save_model
@@ -77,10 +78,14 @@ def _fit(
         for e in examples
     ]
     pipelines["cluster"].fit(with_cat, [e.cluster for e in examples], clf__sample_weight=weights)
+    # The origin model learns only from rows whose origin no marketplace marker decides: the
+    # service decides those by rule, and learning from them taught the model that
+    # "international" or "dikirim dari" lean import, which is false without the marker.
+    origin_rows = [i for i, e in enumerate(examples) if not title_markers(e.title)]
     pipelines["origin"].fit(
-        [e.listing(with_category=False) for e in examples],
-        [e.origin for e in examples],
-        clf__sample_weight=weights,
+        [examples[i].listing(with_category=False) for i in origin_rows],
+        [examples[i].origin for i in origin_rows],
+        clf__sample_weight=[weights[i] for i in origin_rows],
     )
     strip_for_storage(pipelines)
     return pipelines
