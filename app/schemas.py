@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from app.screening.countries import ISO_3166_ALPHA2
+from app.screening.normalize import is_blank
 
 ClusterLabel = Literal["textile_fashion", "culinary", "handicraft", "other"]
 OriginLabel = Literal["domestic", "import"]
@@ -30,12 +31,16 @@ def _country(value: str) -> str:
     return code
 
 
-CountryCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=2, max_length=2),
-    AfterValidator(_country),
-]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+def _title(value: str) -> str:
+    if is_blank(value):
+        raise ValueError("title has no visible characters")
+    return value.strip()
+
+
+# Lengths are checked on the text as sent, so the OpenAPI limits are exactly what is enforced;
+# surrounding whitespace is stripped after the check.
+CountryCode = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(str.strip)]
 
 
 class _Input(BaseModel):
@@ -64,9 +69,9 @@ class ShipFrom(_Input):
 
 class Listing(_Input):
     listing_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    title: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_title)]
     description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
-    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    category: Annotated[str, Field(max_length=500), AfterValidator(str.strip)] | None = None
     brand: ShortText | None = None
     price: Price | None = None
     seller: Seller | None = None

@@ -186,6 +186,11 @@ def _drop_invisible(text: str) -> str:
     return text.translate(drop) if drop else text
 
 
+def is_blank(text: str) -> bool:
+    """Whether `text` has nothing visible: only whitespace and invisible characters."""
+    return not _drop_invisible(text).strip()
+
+
 def _deleet(token: str) -> str | None:
     """The letters a mixed letter/digit token spells, or None when it is not leetspeak."""
     if not any(c in _LEET_CHARS for c in token):

@@ -52,6 +52,8 @@ def _error_locs(r: Any) -> list[list[Any]]:
         ({}, ["body", "title"]),
         ({"title": ""}, ["body", "title"]),
         ({"title": "   "}, ["body", "title"]),
+        ({"title": "\u200b\u200b\u200b"}, ["body", "title"]),  # only zero-width spaces
+        ({"title": "\u200d \ufeff\u2060"}, ["body", "title"]),
         ({"title": "a" * 501}, ["body", "title"]),
         ({"title": 42}, ["body", "title"]),
         ({"title": "x", "description": "d" * 20_001}, ["body", "description"]),
@@ -81,8 +83,17 @@ def test_screen_rejects_bad_input_naming_the_field(
     assert _error_locs(r) == [loc]
 
 
-def test_title_is_trimmed_before_the_length_check(client: TestClient) -> None:
-    assert client.post("/v1/screen", json={"title": "  " + "a" * 500 + "  "}).status_code == 200
+def test_text_lengths_are_checked_as_sent_as_the_schema_says(client: TestClient) -> None:
+    # The OpenAPI maxLength is what is enforced: whitespace counts, and is trimmed afterwards.
+    assert client.post("/v1/screen", json={"title": "a" * 500}).status_code == 200
+    assert client.post("/v1/screen", json={"title": "\r" + "a" * 500}).status_code == 422
+    r = client.post("/v1/screen", json={"title": "x", "seller": {"country": " CN"}})
+    assert r.status_code == 422
+
+
+def test_surrounding_whitespace_is_trimmed(client: TestClient) -> None:
+    r = client.post("/v1/screen", json={"title": "kemeja", "seller": {"city": " Luar Negeri "}})
+    assert r.json()["origin"]["evidence"] == ["seller.city=Luar Negeri"]
 
 
 def test_country_codes_are_accepted_in_any_case(client: TestClient) -> None:

@@ -207,7 +207,7 @@ def test_only_the_requested_outputs_come_back_in_their_order(client: TestClient)
         ({"inputs": [_bytes("title", ["k"] * 1001)]}, "expected 1 to 1000 listings, got 1001"),
         (
             {"inputs": [_bytes("title", ["kopi", "   "])]},
-            "listing 1 is invalid: title: String should have at least 1 character",
+            "listing 1 is invalid: title: Value error, title has no visible characters",
         ),
         (
             {"inputs": [_bytes("title", ["a", "b"]), _bytes("listing", ["{}"])]},
