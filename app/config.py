@@ -1,15 +1,59 @@
-"""The one Settings class: every option comes from here, read from AKAR_* variables."""
+"""The one Settings class: every option comes from here, read from AKAR_* variables and,
+when `AKAR_SETTINGS_FILE` names one, a settings file (TOML, YAML or JSON).
+
+The file is what a running process can re-read: a reload (`POST /v1/admin/reload` or SIGHUP)
+builds Settings again, so keys, model and policy changed in the file take effect without a
+restart. Environment variables override the file.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import yaml
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 SHA256_HEX = r"^[0-9a-f]{64}$"
+SETTINGS_FILE_VARIABLE = "AKAR_SETTINGS_FILE"
+
+
+class SettingsFileError(ValueError):
+    """The settings file cannot be read, is not a table, or names unknown settings."""
+
+
+def read_settings_file(path: Path, known: set[str]) -> dict[str, Any]:
+    """The settings in `path` (by extension: .toml, .yaml/.yml or .json), by field name."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise SettingsFileError(f"{path}: use .toml, .yaml, .yml or .json")
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        if isinstance(exc, SettingsFileError):
+            raise
+        raise SettingsFileError(f"{SETTINGS_FILE_VARIABLE}={path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsFileError(f"{path}: expected a table of settings")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsFileError(f"{path}: unknown settings {unknown}; known: {sorted(known)}")
+    return data
 
 
 class Settings(BaseSettings):
@@ -56,6 +100,11 @@ class Settings(BaseSettings):
         description="On SIGTERM, answer /readyz with 503 for this long before the server stops "
         "accepting connections, so load balancers take the instance out first.",
     )
+    settings_file: Path | None = Field(
+        None,
+        description="A TOML, YAML or JSON file of these settings (names without the AKAR_ "
+        "prefix), re-read on every reload; environment variables override it.",
+    )
     log_level: str = "info"
     log_listing_text: bool = Field(
         False,
@@ -70,6 +119,23 @@ class Settings(BaseSettings):
         description="Set: metrics in multiprocess mode, shared by all workers through files "
         "in this folder (empty it before the server starts). Unset: one process's metrics.",
     )
+
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = os.environ.get(SETTINGS_FILE_VARIABLE)
+        if not path:
+            return (init_settings, env_settings)
+        known = set(settings_cls.model_fields) - {"settings_file", "prometheus_multiproc_dir"}
+        from_file = read_settings_file(Path(path), known)
+        return (init_settings, env_settings, InitSettingsSource(settings_cls, from_file))
 
 
 @lru_cache

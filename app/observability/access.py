@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.observability.logs import configure_access_logger
@@ -25,6 +26,9 @@ REQUEST_ID_HEADER = "x-request-id"
 # An incoming id is kept only if it is short and plain: it goes into logs and headers.
 _VALID_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 UNMATCHED_ROUTE = "unmatched"
+# The status recorded for a request whose client went away before any answer (nginx's
+# "client closed request"): nothing was sent, and it is no server error.
+CLIENT_CLOSED = 499
 
 
 @dataclass
@@ -79,11 +83,19 @@ class AccessLog:
         record = RequestRecord(request_id_from(scope))
         id_header = (REQUEST_ID_HEADER.encode(), record.request_id.encode())
         status = 500  # unless a response starts: an exception escaped and becomes a 500
+        started = disconnected = False
+
+        async def receive_watched() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
 
@@ -91,8 +103,12 @@ class AccessLog:
         self.metrics.in_flight.inc()
         start = time.perf_counter()
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watched, send_with_id)
+        except ClientDisconnect:
+            disconnected = True  # raised by a body read after the client left: no 500
         finally:
+            if disconnected and not started:
+                status = CLIENT_CLOSED
             elapsed = time.perf_counter() - start
             self.metrics.in_flight.dec()
             current_request.reset(token)
@@ -121,5 +137,7 @@ class AccessLog:
             fields["shadow_decisions"] = dict(record.shadow_decisions)
         if self.log_listing_text and record.titles:
             fields["titles"] = record.titles
-        level = logging.ERROR if status >= 500 else logging.INFO
+        if status == CLIENT_CLOSED:
+            fields["client_disconnected"] = True
+        level = logging.ERROR if 500 <= status < 600 else logging.INFO
         self.logger.log(level, "request", extra={"fields": fields})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -133,3 +134,42 @@ def test_shadow_mode_logs_the_would_be_decisions(
     c.post("/v1/screen", json={"title": "kemeja batik", "origin_country": "CN"})
     [line] = _access(capsys)
     assert (line["decisions"], line["shadow_decisions"]) == ({"allow": 1}, {"block": 1})
+
+
+def test_a_client_leaving_mid_body_is_counted_as_such_not_as_a_500(
+    client: TestClient, capsys: pytest.CaptureFixture[str], scrape: Any
+) -> None:
+    messages = [
+        {"type": "http.request", "body": b'{"title": "kem', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/screen",
+        "raw_path": b"/v1/screen",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    capsys.readouterr()
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent == []  # nobody to answer
+    [line] = _access(capsys)
+    assert (line["status"], line["level"], line["client_disconnected"]) == (499, "INFO", True)
+    metrics = scrape(client)
+    screen = {"method": "POST", "route": "unmatched"}
+    assert metrics("akar_http_requests_total", **screen, status="499") == 1
+    assert metrics("akar_http_requests_total", **screen, status="500") is None

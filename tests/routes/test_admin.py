@@ -237,3 +237,34 @@ def test_a_bad_policy_at_start_up_leaves_the_process_up_and_not_ready(
         r = c.get("/readyz")
         assert r.status_code == 503
         assert "not UTF-8" in r.text
+
+
+def test_keys_in_the_settings_file_rotate_on_reload(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default source: Settings re-read from the environment and AKAR_SETTINGS_FILE.
+    settings_file = tmp_path / "akar.toml"
+
+    def write(api_key: str) -> None:
+        settings_file.write_text(
+            f'model_dir = "{tiny_model_dir}"\n'
+            f'api_key_sha256 = ["{sha(api_key)}"]\n'
+            f'admin_key_sha256 = ["{sha("admin-secret")}"]\n'
+        )
+
+    write("old-key")
+    monkeypatch.setenv("AKAR_SETTINGS_FILE", str(settings_file))
+    with TestClient(create_app()) as c:
+
+        def status(key: str) -> int:
+            headers = {"Authorization": f"Bearer {key}"}
+            return c.post("/v1/screen", json={"title": "kopi"}, headers=headers).status_code
+
+        assert (status("old-key"), status("new-key")) == (200, 403)
+        write("new-key")
+        assert c.post("/v1/admin/reload", headers=ADMIN).status_code == 200
+        assert (status("old-key"), status("new-key")) == (403, 200)
+        settings_file.write_text("api_key_sha256 = 'not a list'\n")
+        r = c.post("/v1/admin/reload", headers=ADMIN)
+        assert r.status_code == 500 and r.json()["code"] == "RELOAD_FAILED"
+        assert status("new-key") == 200  # the last good keys serve on
