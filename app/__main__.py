@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from app.config import get_settings
 from app.main import configure_logging, create_app
+from app.observability.metrics import MetricsFolderError, check_metrics_folder
 from app.serving import HTTP_PROTOCOL
 
 
@@ -33,6 +34,15 @@ def main() -> None:
         parser.error("--workers must be at least 1")
     settings = get_settings()
     configure_logging(settings.log_level)
+    if settings.prometheus_multiproc_dir is not None:
+        # Before the port is bound: workers that cannot write their metrics would crash-loop
+        # behind an open port. Samples of an earlier run are removed (a fresh start).
+        try:
+            check_metrics_folder(settings.prometheus_multiproc_dir)
+        except MetricsFolderError as exc:
+            parser.exit(2, f"akar-gate: {exc}\n")
+        for stale in settings.prometheus_multiproc_dir.glob("*.db"):
+            stale.unlink()
     # Our access middleware writes one JSON line per request; uvicorn's own line would repeat it.
     common = {
         "host": args.host,

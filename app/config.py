@@ -120,7 +120,6 @@ class Settings(BaseSettings):
         "in this folder (empty it before the server starts). Unset: one process's metrics.",
     )
 
-
     @classmethod
     def settings_customise_sources(
         cls,

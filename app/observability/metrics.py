@@ -9,9 +9,13 @@ registry per app (tests build many apps; each counts on its own).
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,14 +26,92 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.mmap_dict import MmapedDict as _MmapedDict
 
 from app.schemas import ScreenResult
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsFolderError", "check_metrics_folder"]
 
-# A single listing takes about 2 ms, a batch of 1,000 about a second.
+# A single listing takes well under a millisecond, a batch of 1,000 a few hundred.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
+
+
+# prometheus-client's per-process files: `<type>_<pid>.db`, gauges `gauge_<mode>_<pid>.db`.
+_PROCESS_FILE = re.compile(r"(counter|histogram|summary|gauge_[a-z]+)_(\d+)\.db")
+# Totals: the collector reads the type from the name's first part and ignores the rest.
+_FOLDED = "{kind}_dead-workers.db"
+_LOCK = ".akar-metrics.lock"
+# prometheus-client's file format, the one its collector reads (the module is untyped).
+MmapedDict: Any = _MmapedDict
+
+
+class MetricsFolderError(RuntimeError):
+    """The multiprocess metrics folder cannot be created or written."""
+
+
+def check_metrics_folder(directory: Path) -> None:
+    """Fails at once, with one clear message, when `directory` is unusable for metrics."""
+    probe = directory / f".akar-probe-{os.getpid()}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise MetricsFolderError(
+            f"PROMETHEUS_MULTIPROC_DIR={directory} is not a writable folder: {exc.strerror}"
+        ) from exc
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+@contextmanager
+def _locked(directory: Path, kind: int) -> Iterator[None]:
+    """A shared lock to read the folder, an exclusive one to change it (all workers)."""
+    with (directory / _LOCK).open("a") as f:
+        fcntl.flock(f, kind)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def fold_dead_workers(directory: Path) -> list[int]:
+    """Marks every worker that died without saying so (killed, crashed) dead, and folds its
+    counters and histograms into one totals file per type, so totals stay true, its live
+    gauges (in flight, model info) stop counting, and the folder does not grow per dead
+    worker. Returns the pids folded."""
+    files: dict[int, list[tuple[str, Path]]] = {}
+    for path in directory.glob("*.db"):
+        m = _PROCESS_FILE.fullmatch(path.name)
+        if m:
+            files.setdefault(int(m[2]), []).append((m[1], path))
+    dead = sorted(pid for pid in files if not _alive(pid))
+    if not dead:
+        return []
+    with _locked(directory, fcntl.LOCK_EX):
+        for pid in dead:
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+            for kind, path in files[pid]:
+                if kind.startswith("gauge") or not path.exists():
+                    continue  # live gauges: removed just above; another worker folded it
+                totals = MmapedDict(str(directory / _FOLDED.format(kind=kind)))
+                try:
+                    for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(str(path)):
+                        total, _ = totals.read_value(key)
+                        totals.write_value(key, total + value, timestamp)
+                finally:
+                    totals.close()
+                path.unlink()
+    return dead
 
 
 class Metrics:
@@ -38,7 +120,7 @@ class Metrics:
     def __init__(self, *, multiprocess_dir: Path | None = None) -> None:
         self.multiprocess_dir = multiprocess_dir
         if multiprocess_dir is not None:
-            multiprocess_dir.mkdir(parents=True, exist_ok=True)
+            check_metrics_folder(multiprocess_dir)
         # In multiprocess mode samples go to the directory's files and `render` collects them
         # from there, so the metrics belong to no registry of their own.
         self.registry = CollectorRegistry() if multiprocess_dir is None else None
@@ -139,11 +221,15 @@ class Metrics:
     def render(self) -> bytes:
         if self.registry is not None:
             return generate_latest(self.registry)
+        directory = self.multiprocess_dir
+        assert directory is not None
+        fold_dead_workers(directory)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
-            registry, path=str(self.multiprocess_dir)
+            registry, path=str(directory)
         )
-        return generate_latest(registry)
+        with _locked(directory, fcntl.LOCK_SH):  # no fold between listing and reading files
+            return generate_latest(registry)
 
     def close(self) -> None:
         """At shutdown: this process's in-flight and info gauges stop counting."""

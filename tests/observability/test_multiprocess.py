@@ -58,3 +58,73 @@ def test_two_workers_report_one_sum(tmp_path: Path, tiny_model_dir: Path) -> Non
         proc.terminate()
         proc.wait(timeout=30)
     assert any(metrics_dir.glob("counter_*.db"))
+
+
+# A worker that counts and then dies without a word (as kill -9 would leave it).
+_WORKER = """
+import os, sys
+from pathlib import Path
+from app.observability.metrics import Metrics
+m = Metrics(multiprocess_dir=Path(sys.argv[1]))
+m.requests.labels("POST", "/v1/screen", "200").inc(int(sys.argv[2]))
+m.latency.labels("POST", "/v1/screen", "200").observe(0.003)
+m.in_flight.inc()  # mid-request
+m.record_model_load("tiny-1", "p1", "enforce")
+os._exit(0)
+"""
+
+
+def _die_after_counting(metrics_dir: Path, requests: int) -> None:
+    env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "PYTHONPATH": str(REPO)}
+    subprocess.run(
+        [sys.executable, "-c", _WORKER, str(metrics_dir), str(requests)], env=env, check=True
+    )
+
+
+def test_dead_workers_stop_counting_in_flight_and_their_totals_stay(tmp_path: Path) -> None:
+    from app.observability.metrics import Metrics
+
+    metrics_dir = tmp_path / "metrics"
+    for n in (3, 4):
+        _die_after_counting(metrics_dir, n)
+    assert len(list(metrics_dir.glob("*_*.db"))) == 2 * 4  # 4 files per dead worker
+    text = Metrics(multiprocess_dir=metrics_dir).render().decode()
+    screen = {"method": "POST", "route": "/v1/screen", "status": "200"}
+    assert _sample(text, "akar_http_requests_total", **screen) == 7
+    assert _sample(text, "akar_http_request_duration_seconds_count", **screen) == 2
+    assert _sample(text, "akar_model_loads_total") == 2
+    # Nobody serves now: no live worker reports the gauge (the dead ones said 1 each).
+    assert _sample(text, "akar_http_requests_in_flight") is None
+    # Folded into one totals file per type: the folder does not grow per dead worker.
+    assert sorted(p.name for p in metrics_dir.glob("*.db")) == [
+        "counter_dead-workers.db",
+        "histogram_dead-workers.db",
+    ]
+    _die_after_counting(metrics_dir, 5)
+    text = Metrics(multiprocess_dir=metrics_dir).render().decode()
+    assert _sample(text, "akar_http_requests_total", **screen) == 12
+    assert len(list(metrics_dir.glob("*.db"))) == 2
+
+
+def test_an_unwritable_metrics_folder_stops_the_server_before_it_listens(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    not_a_folder = tmp_path / "metrics"
+    not_a_folder.write_text("a file")
+    port = free_port()
+    env = os.environ | {
+        "AKAR_MODEL_DIR": str(tiny_model_dir),
+        "PROMETHEUS_MULTIPROC_DIR": str(not_a_folder),
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert f"PROMETHEUS_MULTIPROC_DIR={not_a_folder} is not a writable folder" in done.stderr
+    assert "Traceback" not in done.stderr
