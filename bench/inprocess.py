@@ -74,12 +74,15 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5, help="batches per run, fast path")
     parser.add_argument("--batches-sklearn", type=int, default=2, help="batches per run")
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
+    parser.add_argument(
+        "--model", type=Path, default=None, help="model folder (default: models/DEFAULT's)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "inprocess.md")
     args = parser.parse_args()
 
     os.sched_setaffinity(0, {args.cpu})
     load_before = load_average()
-    loaded = load_model(resolve_model_dir(None, REPO / "models"))
+    loaded = load_model(resolve_model_dir(args.model, REPO / "models"))
     policy = load_policy(None)
     if not loaded.model.compiled:
         sys.exit("the compiled path is not active for this model (see the log): nothing to compare")
