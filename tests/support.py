@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -28,3 +29,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
             pass
         time.sleep(0.2)
     raise AssertionError(f"server not ready in {timeout} s")
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples per fuzz test: `default` in the test run; `AKAR_FUZZ_EXAMPLES` for a long run
+    (the 20,000-case run of bench/README.md)."""
+    return int(os.environ.get("AKAR_FUZZ_EXAMPLES", default))

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.config import Settings
 from app.main import create_app
+from tests.support import fuzz_examples
 
 CHECKS = [not_a_server_error, response_schema_conformance, negative_data_rejection]
 # The operations, read from the schema (which needs no model) at collection time.
@@ -61,7 +62,10 @@ def test_api_conforms_to_its_schema(
 
     @given(data=st.data())
     @settings(
-        max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        max_examples=fuzz_examples(30),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
     )
     def run(data: st.DataObject) -> None:
         case = data.draw(strategy)

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
+from tests.support import fuzz_examples
 
 INFER = "/v2/models/akar-gate/infer"
 LISTINGS = [
@@ -287,7 +289,9 @@ _SCALAR = st.one_of(_ANY_TEXT, st.integers(), st.floats(allow_nan=False), st.boo
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=fuzz_examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     request_id=st.one_of(st.none(), _ANY_TEXT),
@@ -320,3 +324,31 @@ def test_any_client_strings_get_an_answer_in_the_protocol_shape_never_a_500(
     assert r.status_code in (200, 400), r.text
     if r.status_code == 400:
         assert set(r.json()) == {"error"}
+
+
+@settings(
+    max_examples=fuzz_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.binary(max_size=64), st.sampled_from(["/v2/models/akar-gate/infer", "/v1/screen"]))
+def test_bytes_that_are_not_utf8_json_get_a_4xx_in_each_apis_shape(
+    client: TestClient, junk: bytes, path: str
+) -> None:
+    if path.startswith("/v2"):
+        head, tail = (
+            b'{"inputs": [{"name": "title", "shape": [1], "datatype": "BYTES", "data": ["',
+            b'"]}]}',
+        )
+    else:
+        head, tail = b'{"title": "kemeja ', b'"}'
+    try:
+        junk.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        assume(False)  # valid UTF-8: the other tests' business
+    r = client.post(path, content=head + junk + tail, headers={"content-type": "application/json"})
+
+    assert 400 <= r.status_code < 500, r.text
+    assert set(r.json()) == ({"error"} if path.startswith("/v2") else {"code", "detail"})
