@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,31 @@ _ENTRY_BYTES = 200
 _SUBLINEAR_TF = np.concatenate(([0.0], np.log(np.arange(1.0, 1024.0)) + 1.0))
 # Larger batches are predicted in chunks of this many listings.
 BATCH_CHUNK = 256
+# ... and of at most this many characters of text (the fields the classifiers read, each cut
+# as they cut it): a chunk's n-gram work, and so a call's memory, is bounded whatever the
+# titles. Real titles (about 80 characters) fill 256 listings long before it.
+CHUNK_CHARS = 128_000
+# Batches predicted at once in one process: each holds one chunk's n-grams (about 90 bytes
+# per character of text); more threads would only add memory, not speed, under the GIL.
+# Single listings (on the event loop) are never held back.
+CONCURRENT_BATCHES = 2
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
+
+
+def batch_chunks(
+    sizes: Sequence[int], max_listings: int = BATCH_CHUNK, max_chars: int = CHUNK_CHARS
+) -> list[slice]:
+    """Consecutive slices covering every listing in order, each of at most `max_listings`
+    listings and `max_chars` characters (`sizes`: each listing's), or one listing."""
+    chunks: list[slice] = []
+    start = chars = 0
+    for i, size in enumerate(sizes):
+        if i > start and (i - start == max_listings or chars + size > max_chars):
+            chunks.append(slice(start, i))
+            start, chars = i, 0
+        chars += size
+    chunks.append(slice(start, len(sizes)))  # the last (for no listings: the empty one)
+    return chunks
 
 
 class UnsupportedModel(Exception):
@@ -341,6 +366,7 @@ class LinearModel:
         if not self.origin.binary:
             raise UnsupportedModel("the origin classifier must have two labels")
         self.cluster_labels = list(self.cluster.labels)
+        self._gate = threading.BoundedSemaphore(CONCURRENT_BATCHES)
         # The words of the word vocabularies are the words titles are made of: their
         # character n-grams are looked up now, so first sight of a listing costs less.
         words = [t for tok in self.tokenizers if tok.spec.kind == "word" for t in tok.terms]
@@ -354,18 +380,26 @@ class LinearModel:
         n = len(listings)
         if n == 1:
             return self._predict_one(listings[0])
-        if n > BATCH_CHUNK:
-            # Chunks keep the gathered tables (terms x columns) small enough for the cache.
-            parts = [
-                self._predict_batch(listings[i : i + BATCH_CHUNK]) for i in range(0, n, BATCH_CHUNK)
-            ]
+        # Chunks keep the gathered tables (terms x columns) small enough for the CPU cache, and
+        # bound the memory one call takes; the gate bounds how many calls hold it at once.
+        sizes = [self._text_size(listing) for listing in listings]
+        with self._gate:
+            parts = [self._predict_batch(listings[c]) for c in batch_chunks(sizes)]
+        if len(parts) > 1:
             return Predictions(
                 np.concatenate([p.cluster_proba for p in parts]),
                 np.concatenate([p.import_proba for p in parts]),
                 [t for p in parts for t in p.cluster_terms],
                 [t for p in parts for t in p.origin_terms],
             )
-        return self._predict_batch(listings)
+        return parts[0]
+
+    def _text_size(self, listing: Any) -> int:
+        return sum(
+            min(len(_field(listing, f)), c.max_chars)
+            for c in self.classifiers.values()
+            for f in c.fields
+        )
 
     def _predict_one(self, listing: Any) -> Predictions:
         """`predict` for one listing, in as few numpy calls as it takes (each costs ~1 µs)."""

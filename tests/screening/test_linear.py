@@ -19,12 +19,14 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
 from app.screening.linear import (
+    BATCH_CHUNK,
     MAX_CACHED_WORD,
     WORD_CACHE_BYTES,
     LinearModel,
     Tokenizer,
     TokenizerSpec,
     UnsupportedModel,
+    batch_chunks,
 )
 from app.screening.model import ScreeningModel
 from app.screening.pipelines import ReferenceModel, compile_pipelines
@@ -320,3 +322,40 @@ def test_a_long_word_is_counted_but_never_remembered() -> None:
     assert tok.cache_bytes == 0
     tok.ids("ab")
     assert tok.cache_bytes > 0
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.integers(min_value=0, max_value=3000), max_size=600),
+    st.integers(min_value=1, max_value=300),
+    st.integers(min_value=1, max_value=5000),
+)
+def test_batch_chunks_cover_every_listing_in_order_within_both_bounds(
+    sizes: list[int], max_listings: int, max_chars: int
+) -> None:
+    chunks = batch_chunks(sizes, max_listings, max_chars)
+    assert [i for c in chunks for i in range(len(sizes))[c]] == list(range(len(sizes)))
+    for c in chunks:
+        part = sizes[c]
+        assert len(part) <= max_listings
+        assert len(part) == 1 or sum(part) <= max_chars  # a listing alone may be longer
+    # And no chunk is cut earlier than it needs to be.
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        part = sizes[a]
+        assert len(part) == max_listings or sum(part) + sizes[b.start] > max_chars
+
+
+def test_a_batch_of_long_titles_is_cut_into_chunks_and_predicts_as_one_at_a_time(
+    tiny_pipelines: dict[str, Pipeline],
+) -> None:
+    words = [t for t, _, _ in TINY_EXAMPLES]
+    listings = [
+        {"title": " ".join(words[i:] + words[:i])[:500], "category": "Fashion " * 60}
+        for i in range(len(words))
+    ] * 8
+    linear = ScreeningModel.from_pipelines(tiny_pipelines).linear
+    assert linear is not None
+    sizes = [linear._text_size(x) for x in listings]
+    assert len(listings) <= BATCH_CHUNK < sum(sizes) // 500  # so cut by characters
+    assert len(batch_chunks(sizes)) > 1
+    assert_reproduces(tiny_pipelines, listings)
