@@ -40,16 +40,21 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
-.PHONY: bench bench-inprocess bench-http bench-spark
+.PHONY: bench bench-inprocess bench-http bench-spark bench-attacks
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
 # bench-http also measures MLServer side by side, from its own venv .bench-venvs/mlserver
 # (created on first use, about 30 s; `python -m bench.http --no-mlserver` skips it).
 bench-http: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench.http
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m bench.spark
+
+# Hostile traffic against 1 and 2 workers (about 14 minutes): /healthz latency, worker RSS, restarts.
+bench-attacks: $(STAMP)
+	$(BIN)/python -m bench.attacks
 
 bench: bench-inprocess bench-http
