@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="fit a model, print validation metrics, save it")
     t.add_argument("--version", default=None, help="model version (default: akar-YYYYMMDD-HHMM)")
     t.add_argument("--output", type=Path, default=None, help="folder (default: models/<version>)")
+    t.add_argument(
+        "--overwrite", action="store_true", help="replace a model already in the output folder"
+    )
     _source_arguments(t)
     t.add_argument(
         "--authored",
@@ -135,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     rescreen_cli.add_arguments(r)
 
     args = parser.parse_args(argv)
+    from training.screen_file import ScreenFileError
+
     try:
         return _run(parser, args)
-    except SourceError as e:
+    except (SourceError, ScreenFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
@@ -188,6 +193,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "train":
         version = args.version or datetime.now(UTC).strftime("akar-%Y%m%d-%H%M")
         output = args.output or data.REPO_ROOT / "models" / version
+        if (output / "manifest.json").exists() and not args.overwrite:
+            # A version names one model: retraining under a served (or committed) one's name
+            # would silently replace it.
+            print(
+                f"error: {output} already holds a model; choose another --version, "
+                "or pass --overwrite to replace it",
+                file=sys.stderr,
+            )
+            return 2
         # Every source is read and checked before anything is fitted or written.
         report = check(load_config(args.sources, args.data_dir))
         if not report.ok:

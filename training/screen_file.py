@@ -15,6 +15,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ from training.rescreen.layout import (
     result_row,
     validate,
 )
+
+# Separators a spreadsheet may save a CSV with (Excel uses ';' where ',' is the decimal mark).
+CSV_DELIMITERS = ",;\t|"
+
+
+class ScreenFileError(ValueError):
+    """The input or output cannot be used: missing, wrong extension, no title column."""
 
 
 @dataclass
@@ -63,12 +71,34 @@ def _rows(path: Path) -> Iterator[tuple[Any, Listing | str]]:
                 if line.strip():
                     yield _json_row(n, line)
     elif path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
+        # utf-8-sig: a byte-order mark (Excel writes one) is not part of the first column's name.
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            dialect = _dialect(f.readline(), path)
+            f.seek(0)
+            for row in csv.DictReader(f, dialect=dialect):
                 flat = {k: (v if v != "" else None) for k, v in row.items()}
                 yield flat.get("listing_id"), validate(flat)
-    else:
-        raise ValueError(f"{path}: give a .csv or .jsonl file")
+
+
+def _dialect(header: str, path: Path) -> type[csv.Dialect]:
+    """The CSV dialect, from the header line: it must name a `title` column."""
+    try:
+        dialect = csv.Sniffer().sniff(header, delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        dialect = csv.excel  # a single column
+    columns = next(csv.reader([header], dialect))
+    if "title" not in columns:
+        raise ScreenFileError(f"{path}: no 'title' column (columns: {columns})")
+    return dialect
+
+
+def _check_paths(source: Path, output: Path) -> None:
+    if source.suffix not in (".csv", ".jsonl"):
+        raise ScreenFileError(f"{source}: give a .csv or .jsonl file")
+    if output.suffix not in (".csv", ".jsonl"):
+        raise ScreenFileError(f"{output}: write a .csv or .jsonl file")
+    if not source.is_file():
+        raise ScreenFileError(f"{source}: no such file")
 
 
 def _writer(path: Path) -> tuple[Any, Any]:
@@ -88,7 +118,7 @@ def _writer(path: Path) -> tuple[Any, Any]:
             f.write("\n")
     else:
         f.close()
-        raise ValueError(f"{path}: write a .csv or .jsonl file")
+        raise ScreenFileError(f"{path}: write a .csv or .jsonl file")
     return f, write
 
 
@@ -101,6 +131,9 @@ def screen_file(
     models_root: Path = Path("models"),
     progress: bool = True,
 ) -> ScreenSummary:
+    _check_paths(source, output)
+    rows = _rows(source)
+    first = next(rows, None)  # reads the header: a bad input fails before anything is written
     screener = Screener(load_model(resolve_model_dir(model_dir, models_root)), load_policy(policy))
     summary = ScreenSummary(decisions={})
     pending: list[tuple[Any, Listing | str]] = []
@@ -126,8 +159,9 @@ def screen_file(
             write(row)
         pending.clear()
 
-    with f, tqdm(_rows(source), unit=" listings", disable=not progress) as rows:
-        for item in rows:
+    remaining = chain([first], rows) if first is not None else iter(())
+    with f, tqdm(remaining, unit=" listings", disable=not progress) as progress_rows:
+        for item in progress_rows:
             pending.append(item)
             summary.rows += 1
             if len(pending) == CHUNK:

@@ -100,3 +100,46 @@ def test_other_file_types_are_refused(tmp_path: Path, tiny_model_dir: Path) -> N
         screen_file(
             tmp_path / "in.txt", tmp_path / "out.csv", model_dir=tiny_model_dir, progress=False
         )
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "bom"), [(";", True), (";", False), ("\t", False), (",", True)]
+)
+def test_a_csv_saved_by_a_spreadsheet_is_read_as_one(
+    tmp_path: Path, tiny_model_dir: Path, delimiter: str, bom: bool
+) -> None:
+    source = tmp_path / "excel.csv"
+    with source.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, delimiter=delimiter)
+        w.writeheader()
+        w.writerows(ROWS)
+    out = tmp_path / "out.csv"
+    summary = screen_file(source, out, model_dir=tiny_model_dir, progress=False)
+    assert (summary.rows, summary.invalid) == (5, 2)  # only the two rows that are invalid
+    with out.open(newline="") as f:
+        assert [r["listing_id"] for r in csv.DictReader(f)] == ["a", "b", "c", "d", "e"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "output", "message"),
+    [
+        ("missing.csv", None, "out.csv", "missing.csv: no such file"),
+        ("in.csv", "title\nkopi\n", "out.txt", "out.txt: write a .csv or .jsonl file"),
+        ("in.csv", "name;price\nkopi;1\n", "out.csv", "no 'title' column"),
+    ],
+)
+def test_an_unusable_input_or_output_is_an_error_and_writes_nothing(
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    text: str | None,
+    output: str,
+    message: str,
+) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text)
+    argv = ["screen", str(tmp_path / name), "--output", str(tmp_path / output)]
+    assert main([*argv, "--model", str(tiny_model_dir)]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / output).exists()

@@ -104,3 +104,16 @@ def test_hand_read_corrections_replace_the_mapped_cluster_only_where_given(
     assert [e.cluster for e in fixed] == ["handicraft", "other"]
     assert fixed[1].title == examples[1].title and fixed[1].group == examples[1].group
     assert data.load_corrections(tmp_path / "absent.csv") == {}
+
+
+def test_training_refuses_to_replace_a_model_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.__main__ import main
+
+    existing = tmp_path / "akar-1.8.0"
+    existing.mkdir()
+    (existing / "manifest.json").write_text("{}")
+    assert main(["train", "--version", "akar-1.8.0", "--output", str(existing)]) == 2
+    assert "already holds a model" in capsys.readouterr().err
+    assert (existing / "manifest.json").read_text() == "{}"  # nothing written
