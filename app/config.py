@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_048_576, gt=0, description="Larger request bodies get 413.")
     max_inflight_bytes: int = Field(
-        16 * 1_048_576,
+        8 * 1_048_576,
         gt=0,
         description=(
             "Request bodies one worker holds at once, in bytes; past it a request gets 503 with "
