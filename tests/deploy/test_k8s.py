@@ -24,7 +24,8 @@ MANIFESTS = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomizatio
 SHELL_VARIABLES = {"AKAR_WORKERS", "AKAR_PORT"}
 # Measured: bench/results/http.md (106 MB a worker), 1,000-listing batches (132 MB at peak),
 # the uvicorn supervisor and multiprocessing's tracker (~77 MB together).
-WORKER_MB, WORKER_PEAK_MB, SUPERVISOR_MB = 106, 132, 77
+# Steady and worst-case worker RSS (README "A worker's memory, worst case"), supervisor + tracker.
+WORKER_MB, WORKER_WORST_MB, SUPERVISOR_MB = 106, 250, 78
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def test_memory_is_sized_from_the_measured_memory_per_worker() -> None:
     request = _mebibytes(resources["requests"]["memory"])
     limit = _mebibytes(resources["limits"]["memory"])
     assert request >= workers * WORKER_MB + SUPERVISOR_MB
-    assert limit >= 1.2 * (workers * WORKER_PEAK_MB + SUPERVISOR_MB)
+    assert limit >= workers * WORKER_WORST_MB + SUPERVISOR_MB
     assert int(resources["requests"]["cpu"]) == workers
 
 
