@@ -12,6 +12,7 @@ from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.config import Settings, get_settings
 from app.errors import AkarError, register_error_handlers
@@ -139,7 +140,11 @@ def create_app(
         state.screener = None
         metrics.close()
 
-    app = FastAPI(title="akar-gate", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    # FastAPIOffline: FastAPI with /docs and /redoc served from the package's own files
+    # (/static-offline-docs), so the docs work on a network without internet.
+    app = FastAPIOffline(
+        title="akar-gate", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_body_bytes,

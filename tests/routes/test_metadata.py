@@ -20,3 +20,16 @@ def test_policy_endpoint_shows_the_active_policy(client: TestClient) -> None:
         "protected_clusters": ["culinary", "handicraft", "textile_fashion"],
         "thresholds": {"block": 0.8, "allow": 0.2},
     }
+
+
+def test_the_docs_pages_load_nothing_from_the_internet(client: TestClient) -> None:
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]+)['"]""", html)
+        assets += re.findall(r"""(?:url)\s*:\s*['"]([^'"]+)['"]""", html)
+        assert assets, page
+        for asset in assets:
+            assert not asset.startswith(("http:", "https:", "//")), (page, asset)
+            assert client.get(asset).status_code == 200, (page, asset)
