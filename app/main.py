@@ -77,7 +77,7 @@ def _drain_on_sigterm(state: ServiceState, seconds: float) -> None:
             server_handler(sig, frame)
 
     def on_sigterm(sig: int, frame: FrameType | None) -> None:
-        state.shutting_down.set()
+        state.shut_down()
         logger.info("SIGTERM: not ready; stopping in %.1f s", seconds)
         timer = threading.Timer(seconds, stop, args=(sig, frame))
         timer.daemon = True

@@ -39,6 +39,8 @@ class LoadListener(Protocol):
 
     def record_model_load_failure(self) -> None: ...
 
+    def set_ready(self, ready: bool) -> None: ...
+
 
 @dataclass
 class ServiceState:
@@ -96,6 +98,8 @@ class ServiceState:
 
     def _loaded(self, screener: Screener | None) -> None:
         """Logs and tells the listener what now serves (None: a load failed)."""
+        if self.listener is not None:
+            self.listener.set_ready(self.ready_reason is None)
         if screener is None:
             if self.listener is not None:
                 self.listener.record_model_load_failure()
@@ -110,6 +114,12 @@ class ServiceState:
         )
         if self.listener is not None:
             self.listener.record_model_load(screener.model_version, p.version, p.mode)
+
+    def shut_down(self) -> None:
+        """From now on not ready (SIGTERM: load balancers take the instance out first)."""
+        self.shutting_down.set()
+        if self.listener is not None:
+            self.listener.set_ready(False)
 
     @property
     def ready_reason(self) -> str | None:

@@ -176,12 +176,20 @@ class Metrics:
             "Model or policy loads that failed (checksum, version, self-check, bad policy).",
             registry=registry,
         )
+        # Per worker (multiprocess: a `pid` label each), so a scrape shows every live worker's
+        # model, and an alert can see workers that serve different versions.
         self.model_info = Gauge(
             "akar_model_info",
             "1 for the model and policy versions being served, 0 for ones served before.",
             ["model_version", "policy_version", "policy_mode"],
             registry=registry,
-            multiprocess_mode="livemax",
+            multiprocess_mode="liveall",
+        )
+        self.ready = Gauge(
+            "akar_ready",
+            "1 when this worker serves (model and policy loaded, not shutting down), else 0.",
+            registry=registry,
+            multiprocess_mode="liveall",
         )
         self._serving: tuple[str, str, str] | None = None
 
@@ -191,6 +199,9 @@ class Metrics:
 
     def record_model_load_failure(self) -> None:
         self.model_load_failures.inc()
+
+    def set_ready(self, ready: bool) -> None:
+        self.ready.set(1 if ready else 0)
 
     def set_serving(self, model_version: str, policy_version: str, policy_mode: str) -> None:
         serving = (model_version, policy_version, policy_mode)

@@ -80,6 +80,7 @@ def test_a_loaded_model_is_counted_and_named(client: TestClient, scrape: Any) ->
     assert m("akar_model_load_failures_total") == 0
     info = {"model_version": "tiny-1", "policy_version": "akar-2021.1", "policy_mode": "enforce"}
     assert m("akar_model_info", **info) == 1
+    assert m("akar_ready") == 1
 
 
 def test_a_failed_model_load_is_counted(make_client: Any, tmp_path: Path, scrape: Any) -> None:
@@ -88,6 +89,13 @@ def test_a_failed_model_load_is_counted(make_client: Any, tmp_path: Path, scrape
     assert m("akar_model_loads_total") == 0
     assert m("akar_model_load_failures_total") == 1
     assert m.names("akar_model_info") == set()
+    assert m("akar_ready") == 0
+
+
+def test_readiness_turns_off_when_shutting_down(client: TestClient, scrape: Any) -> None:
+    client.app.state.service.shut_down()  # type: ignore[attr-defined]
+    assert scrape(client)("akar_ready") == 0
+    assert client.get("/readyz").status_code == 503
 
 
 def test_shadow_mode_counts_the_would_be_decisions(

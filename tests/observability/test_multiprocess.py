@@ -23,6 +23,16 @@ def _sample(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
+def _samples(text: str, name: str, **labels: str) -> dict[str, float]:
+    """Per worker: the value of each sample with these labels plus a `pid`, by pid."""
+    return {
+        s.labels["pid"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and {k: v for k, v in s.labels.items() if k != "pid"} == labels
+    }
+
+
 def test_two_workers_report_one_sum(tmp_path: Path, tiny_model_dir: Path) -> None:
     metrics_dir = tmp_path / "metrics"
     port = free_port()
@@ -51,8 +61,11 @@ def test_two_workers_report_one_sum(tmp_path: Path, tiny_model_dir: Path) -> Non
             assert _sample(text, "akar_http_requests_total", **screen) == 20
             # Each worker loaded the model once: only a shared view shows 2.
             assert _sample(text, "akar_model_loads_total") == 2
+            # One sample per worker (pid label), both serving tiny-1, both ready.
             info = {"model_version": "tiny-1", "policy_version": "akar-2021.1"}
-            assert _sample(text, "akar_model_info", **info, policy_mode="enforce") == 1
+            infos = _samples(text, "akar_model_info", **info, policy_mode="enforce")
+            assert sorted(infos.values()) == [1, 1] and len(infos) == 2
+            assert sorted(_samples(text, "akar_ready").values()) == [1, 1]
             assert _sample(text, "akar_http_requests_in_flight") == 1
     finally:
         proc.terminate()
