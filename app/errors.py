@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -82,6 +82,26 @@ def speaks_v2(path: str) -> bool:
     return path == V2_PREFIX or path.startswith(V2_PREFIX + "/")
 
 
+_SEND_JSON = "send JSON with 'Content-Type: application/json'"
+
+
+def _not_json(
+    errors: list[dict[str, Any]], content_type: str | None
+) -> tuple[int, str, str] | None:
+    """When a JSON body was expected and none came (no body, or a body FastAPI did not read as
+    JSON because of its Content-Type): the status, code and detail that say so; else None."""
+    body_errors = [e for e in errors if tuple(e["loc"]) == ("body",)]
+    if not body_errors:
+        return None
+    if body_errors[0]["type"] == "missing":
+        return 400, "BODY_MISSING", f"the request has no body: {_SEND_JSON}"
+    if isinstance(body_errors[0].get("input"), bytes):
+        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        detail = f"the body was sent with {sent}: {_SEND_JSON}"
+        return 415, "UNSUPPORTED_MEDIA_TYPE", detail
+    return None
+
+
 def register_error_handlers(app: FastAPI) -> None:
     """Every error leaves as JSON `{"code", "detail"}` (under /v2 as `{"error"}`, the
     protocol's shape); client input never becomes a 500."""
@@ -104,13 +124,18 @@ def register_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in exc.errors()]
+        raw = list(exc.errors())
+        errors = [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in raw]
         if speaks_v2(request.url.path):
             where = "; ".join(
                 f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" if e["loc"][1:] else e["msg"]
                 for e in errors
             )
             return JSONResponse({"error": f"invalid inference request: {where}"}, status_code=400)
+        not_json = _not_json(raw, request.headers.get("content-type"))
+        if not_json is not None:
+            status, code, detail = not_json
+            return JSONResponse({"code": code, "detail": detail}, status_code=status)
         return JSONResponse(
             {"code": "VALIDATION_ERROR", "detail": jsonable_encoder(errors)}, status_code=422
         )
@@ -130,6 +155,16 @@ def register_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the client's doing: logged with its traceback by the server, answered
+        # in the API's shape without details.
+        if speaks_v2(request.url.path):
+            return JSONResponse({"error": "internal server error"}, status_code=500)
+        return JSONResponse(
+            {"code": "INTERNAL_ERROR", "detail": "internal server error"}, status_code=500
+        )
+
+    app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(AkarError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -12,10 +12,11 @@ from app.schemas import BatchRequest, BatchResult, ErrorBody, Listing, ScreenRes
 router = APIRouter(prefix="/v1", tags=["screening"], dependencies=[Depends(require_api_key)])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "JSON nested too deeply."},
+    400: {"model": ErrorBody, "description": "JSON nested too deeply, or no body."},
     401: {"model": ErrorBody, "description": "API keys are configured and none was sent."},
     403: {"model": ErrorBody, "description": "Unknown API key."},
     413: {"model": ErrorBody, "description": "Body over the size limit (1 MB by default)."},
+    415: {"model": ErrorBody, "description": "Body not sent as application/json."},
     503: {"model": ErrorBody, "description": "No model loaded yet."},
 }
 

@@ -196,3 +196,39 @@ def test_a_non_finite_price_in_raw_json_is_a_422(client: TestClient) -> None:
     r = client.post("/v1/screen", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert _error_locs(r) == [["body", "price", "amount"]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "sent"),
+    [
+        ({"data": {"title": "kopi"}}, "Content-Type 'application/x-www-form-urlencoded'"),
+        (
+            {"content": b'{"title": "kopi"}', "headers": {"content-type": "text/plain"}},
+            "Content-Type 'text/plain'",
+        ),
+        ({"content": b'{"title": "kopi"}'}, "no Content-Type"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/v1/screen", "/v1/screen/batch"])
+def test_a_body_not_sent_as_json_is_415_saying_so(
+    client: TestClient, path: str, kwargs: dict[str, Any], sent: str
+) -> None:
+    r = client.post(path, **kwargs)
+    assert r.status_code == 415
+    assert r.json() == {
+        "code": "UNSUPPORTED_MEDIA_TYPE",
+        "detail": f"the body was sent with {sent}: send JSON with "
+        "'Content-Type: application/json'",
+    }
+
+
+@pytest.mark.parametrize("path", ["/v1/screen", "/v1/screen/batch"])
+def test_no_body_is_400_saying_so(client: TestClient, path: str) -> None:
+    r = client.post(path)
+    assert (r.status_code, r.json()) == (
+        400,
+        {
+            "code": "BODY_MISSING",
+            "detail": "the request has no body: send JSON with 'Content-Type: application/json'",
+        },
+    )
