@@ -27,7 +27,8 @@ class RequestInput(_Message):
     shape: list[int] = Field(min_length=1)
     datatype: Datatype
     parameters: Parameters | None = None
-    data: list[Any]
+    # Absent when the tensor travels in binary (`parameters.binary_data_size`).
+    data: list[Any] | None = None
 
 
 class RequestOutput(_Message):
@@ -101,7 +102,8 @@ class ResponseOutput(BaseModel):
     shape: list[int]
     datatype: Datatype
     parameters: Parameters | None = None
-    data: list[Any]
+    # Absent when the output is sent in binary (`parameters.binary_data_size`).
+    data: list[Any] | None = None
 
 
 class InferenceResponse(BaseModel):
@@ -147,3 +149,23 @@ class ModelReady(BaseModel):
 
 class ProtocolError(BaseModel):
     error: str
+
+
+def inline_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its `$defs` resolved in place, for an OpenAPI request body
+    written by hand (the OpenAPI document has no `#/$defs` to point at)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved

@@ -217,8 +217,7 @@ def test_a_body_not_sent_as_json_is_415_saying_so(
     assert r.status_code == 415
     assert r.json() == {
         "code": "UNSUPPORTED_MEDIA_TYPE",
-        "detail": f"the body was sent with {sent}: send JSON with "
-        "'Content-Type: application/json'",
+        "detail": f"the body was sent with {sent}: send JSON with 'Content-Type: application/json'",
     }
 
 

@@ -71,7 +71,7 @@ def test_server_metadata(client: TestClient) -> None:
     r = client.get("/v2")
     assert (r.status_code, r.json()) == (
         200,
-        {"name": "akar-gate", "version": "1.0.0", "extensions": []},
+        {"name": "akar-gate", "version": "1.0.0", "extensions": ["binary_tensor_data"]},
     )
 
 
@@ -265,6 +265,61 @@ def test_infer_and_metadata_need_a_key_when_keys_are_configured(make_client: Any
         assert c.get(open_path).status_code == 200
 
 
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/octet-stream"])
+def test_infer_reads_json_whatever_the_content_type_says(
+    client: TestClient, content_type: str | None
+) -> None:
+    # tritonclient sends its JSON with no Content-Type at all; Triton, MLServer, KServe take it.
+    body = json.dumps({"inputs": [_bytes("title", ["kemeja batik"])]}).encode()
+    headers = {} if content_type is None else {"content-type": content_type}
+    r = client.post(INFER, content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert _columns(r.json())["cluster"] == ["textile_fashion"]
+
+
+def test_an_empty_infer_body_is_400_in_the_protocol_shape(client: TestClient) -> None:
+    r = client.post(INFER)
+    assert r.status_code == 400
+    assert set(r.json()) == {"error"}
+    assert r.json()["error"].startswith("invalid inference request: not JSON")
+
+
+def test_auth_errors_have_the_protocol_shape(make_client: Any) -> None:
+    c = make_client(api_key_sha256=[hashlib.sha256(b"s3cret").hexdigest()])
+    body = {"inputs": [_bytes("title", ["kopi"])]}
+    r = c.post(INFER, json=body, headers={"Authorization": "Bearer wrong"})
+    assert (r.status_code, r.json()) == (403, {"error": "unknown API key"})
+    r = c.get("/v2/models/akar-gate", headers={"Authorization": "Basic czNjcmV0"})
+    assert (r.status_code, r.json()) == (401, {"error": "send 'Authorization: Bearer <key>'"})
+
+
+def test_routing_errors_have_the_protocol_shape(client: TestClient) -> None:
+    r = client.get(INFER)
+    assert (r.status_code, r.json()) == (405, {"error": "Method Not Allowed"})
+    r = client.get("/v2/repository/index")
+    assert (r.status_code, r.json()) == (404, {"error": "Not Found"})
+
+
+def test_an_unexpected_error_is_a_500_in_each_apis_shape(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.screening.screener import Screener
+
+    def broken(self: Screener, listings: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    c = make_client()
+    c._transport.raise_server_exceptions = False  # type: ignore[attr-defined]
+    monkeypatch.setattr(Screener, "screen", broken)
+    r = c.post(INFER, json={"inputs": [_bytes("title", ["kopi"])]})
+    assert (r.status_code, r.json()) == (500, {"error": "internal server error"})
+    r = c.post("/v1/screen/batch", json={"listings": [{"title": "kopi"}]})
+    assert (r.status_code, r.json()) == (
+        500,
+        {"code": "INTERNAL_ERROR", "detail": "internal server error"},
+    )
+
+
 def test_v1_errors_keep_their_own_shape(client: TestClient) -> None:
     r = client.post("/v1/screen", json={})
     assert r.status_code == 422
@@ -352,3 +407,145 @@ def test_bytes_that_are_not_utf8_json_get_a_4xx_in_each_apis_shape(
 
     assert 400 <= r.status_code < 500, r.text
     assert set(r.json()) == ({"error"} if path.startswith("/v2") else {"code", "detail"})
+
+
+def _frame(*elements: str) -> bytes:
+    return b"".join(len(e.encode()).to_bytes(4, "little") + e.encode() for e in elements)
+
+
+def _binary_request(
+    titles: list[str], shape: list[int] | None = None, **extra: Any
+) -> tuple[bytes, dict[str, str]]:
+    raw = _frame(*titles)
+    tensor = {
+        "name": "title",
+        "shape": shape or [len(titles)],
+        "datatype": "BYTES",
+        "parameters": {"binary_data_size": len(raw)},
+    }
+    header = json.dumps({"inputs": [tensor], **extra}).encode()
+    return header + raw, {"Inference-Header-Content-Length": str(len(header))}
+
+
+def _read_binary_answer(r: Any) -> dict[str, list[Any]]:
+    """The answer's columns, decoding the outputs sent in binary."""
+    import struct
+
+    n = int(r.headers["inference-header-content-length"])
+    header, rest = json.loads(r.content[:n]), r.content[n:]
+    columns: dict[str, list[Any]] = {}
+    for o in header["outputs"]:
+        if "data" in o:
+            columns[o["name"]] = o["data"]
+            continue
+        size = o["parameters"]["binary_data_size"]
+        chunk, rest = rest[:size], rest[size:]
+        if o["datatype"] == "FP64":
+            columns[o["name"]] = list(struct.unpack(f"<{size // 8}d", chunk))
+        else:
+            values = []
+            while chunk:
+                k = int.from_bytes(chunk[:4], "little")
+                values.append(chunk[4 : 4 + k].decode())
+                chunk = chunk[4 + k :]
+            columns[o["name"]] = values
+    assert rest == b""
+    return columns
+
+
+def test_binary_inputs_and_outputs_answer_as_v1_does(client: TestClient) -> None:
+    titles = ["kemeja batik", "keripik tempe", "charger 33w"]
+    body, headers = _binary_request(titles, parameters={"binary_data_output": True})
+    r = client.post(INFER, content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/octet-stream"
+    v1 = client.post("/v1/screen/batch", json={"listings": [{"title": t} for t in titles]})
+    assert _read_binary_answer(r) == _expected(v1.json()["results"])
+
+
+def test_binary_inputs_with_json_outputs(client: TestClient) -> None:
+    body, headers = _binary_request(["kemeja batik"])
+    r = client.post(INFER, content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert "inference-header-content-length" not in r.headers
+    assert _columns(r.json())["cluster"] == ["textile_fashion"]
+
+
+def test_only_the_outputs_asked_for_in_binary_are_binary(client: TestClient) -> None:
+    outputs = [
+        {"name": "decision", "parameters": {"binary_data": True}},
+        {"name": "cluster"},
+    ]
+    r = client.post(INFER, json={"inputs": [_bytes("title", ["kopi"])], "outputs": outputs})
+    assert r.status_code == 200
+    n = int(r.headers["inference-header-content-length"])
+    header = json.loads(r.content[:n])
+    assert header["outputs"][0]["parameters"] == {"binary_data_size": 9}
+    assert "data" not in header["outputs"][0]
+    assert header["outputs"][1]["data"] == ["culinary"]
+    assert r.content[n:] == _frame("allow")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "error"),
+    [
+        (
+            _binary_request(["kopi"])[0],
+            {"Inference-Header-Content-Length": "100000"},
+            "Inference-Header-Content-Length is 100000 but the body has only",
+        ),
+        (
+            _binary_request(["kopi"])[0] + b"\x00",
+            _binary_request(["kopi"])[1],
+            "the body has 1 bytes of binary data that no input claims",
+        ),
+        (
+            *_binary_request(["kopi", "teh"], shape=[3]),
+            "input 'title' has shape [3] (3 elements) but its binary data holds 2",
+        ),
+        (
+            _binary_request(["kopi"])[0][:-8] + b"\xff\x00\x00\x00kopi",
+            _binary_request(["kopi"])[1],
+            "input 'title' element 0 is 255 bytes long but only 4 bytes are left",
+        ),
+    ],
+)
+def test_malformed_binary_is_400_in_the_protocol_shape(
+    client: TestClient, body: bytes, headers: dict[str, str], error: str
+) -> None:
+    r = client.post(INFER, content=body, headers=headers)
+    assert r.status_code == 400
+    assert set(r.json()) == {"error"}
+    assert r.json()["error"].startswith(error)
+
+
+@settings(
+    max_examples=fuzz_examples(200),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    tail=st.binary(max_size=40),
+    header_length=st.one_of(st.integers(-2, 400).map(str), st.text(max_size=4)),
+    size=st.one_of(st.integers(-2, 60), st.booleans(), st.text(max_size=3)),
+    shape=st.lists(st.integers(-2, 3), min_size=1, max_size=2),
+)
+def test_any_binary_body_gets_an_answer_in_the_protocol_shape_never_a_500(
+    client: TestClient, tail: bytes, header_length: str, size: object, shape: list[int]
+) -> None:
+    tensor = {
+        "name": "title",
+        "shape": shape,
+        "datatype": "BYTES",
+        "parameters": {"binary_data_size": size},
+    }
+    header = json.dumps({"inputs": [tensor], "parameters": {"binary_data_output": True}})
+    assume(header_length.isprintable() and header_length.isascii())
+    r = client.post(
+        INFER,
+        content=header.encode() + tail,
+        headers={"Inference-Header-Content-Length": header_length},
+    )
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert set(r.json()) == {"error"}
