@@ -20,7 +20,7 @@ from app.middleware import RequestLimits
 from app.observability.access import AccessLog
 from app.observability.logs import JsonFormatter
 from app.observability.metrics import Metrics
-from app.routes import admin, health, metadata, screen, v2
+from app.routes import admin, health, metadata, screen, ui, v2
 from app.routes import metrics as metrics_route
 from app.state import ServiceState
 
@@ -161,6 +161,8 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(v2.router)
     app.include_router(metrics_route.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", ui.static_files, name="ui-static")
     if not settings.api_key_sha256:
         _document_optional_auth(app)
     return app
