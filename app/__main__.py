@@ -1,27 +1,53 @@
 """`python -m app [--workers N]`: serve with uvicorn on AKAR host/port settings.
 
-One worker serves the app built here (what `make run` does); with more, uvicorn starts N
-processes that each build the app (`app.main:create_app`) and load the model. Both use the
-protocol from `app.serving`, which sets TCP_NODELAY on each connection.
+One worker serves the app built here (what `make run` does); with more, uvicorn's supervisor
+starts N processes that each build the app (`worker_app`) and load the model, and share a
+folder through which a reload reaches every worker or none (`app.workers`); SIGHUP to this
+main process starts such a reload (uvicorn's own SIGHUP would restart the workers instead).
+Both use the protocol from `app.serving`, which sets TCP_NODELAY on each connection.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from app.config import get_settings
 from app.main import configure_logging, create_app
 from app.observability.metrics import MetricsFolderError, check_metrics_folder
 from app.serving import HTTP_PROTOCOL
+from app.workers import GROUP_DIR_VARIABLE, WorkerGroup, group_from_environment
+
+logger = logging.getLogger("akar_gate")
 
 
 def worker_app() -> FastAPI:
     """What each worker process builds (uvicorn imports this by name): JSON logs, then the app."""
     configure_logging(get_settings().log_level)
-    return create_app()
+    return create_app(worker_group=group_from_environment())
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, with SIGHUP handed to one worker as a group reload."""
+
+    group: WorkerGroup
+
+    def handle_hup(self) -> None:
+        members = list(self.group.members())
+        if not members:
+            logger.error("SIGHUP: no worker is up to reload")
+            return
+        logger.info("SIGHUP: worker %s reloads every worker", members[0])
+        os.kill(members[0], signal.SIGHUP)
 
 
 def main() -> None:
@@ -53,13 +79,21 @@ def main() -> None:
     if args.workers == 1:
         uvicorn.run(create_app(settings), http=HTTP_PROTOCOL, **common)
     else:
-        uvicorn.run(
+        directory = Path(tempfile.mkdtemp(prefix="akar-workers-"))
+        os.environ[GROUP_DIR_VARIABLE] = str(directory)  # the workers inherit it
+        config = uvicorn.Config(
             "app.__main__:worker_app",
             factory=True,
             workers=args.workers,
             http=HTTP_PROTOCOL,
             **common,
         )
+        try:
+            supervisor = Supervisor(config, sockets=[config.bind_socket()])
+            supervisor.group = WorkerGroup(directory)
+            supervisor.run()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

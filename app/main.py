@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import threading
@@ -23,6 +24,7 @@ from app.observability.metrics import Metrics
 from app.routes import admin, health, metadata, screen, ui, v2
 from app.routes import metrics as metrics_route
 from app.state import ServiceState
+from app.workers import WorkerGroup
 
 logger = logging.getLogger("akar_gate")
 
@@ -50,6 +52,10 @@ def _reload_on_sighup(state: ServiceState) -> None:
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_logged))
+        if state.group is not None:
+            # Another worker coordinates a reload round: do what it asks of this one.
+            notice = functools.partial(state.group.on_notice, state)
+            loop.add_signal_handler(signal.SIGUSR1, lambda: loop.run_in_executor(None, notice))
     except (NotImplementedError, RuntimeError, ValueError):
         # Not the main thread (e.g. a test client): reload over HTTP only.
         logger.debug("SIGHUP reload not available in this thread")
@@ -109,10 +115,13 @@ def _document_optional_auth(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, settings_source: Callable[[], Settings] | None = None
+    settings: Settings | None = None,
+    settings_source: Callable[[], Settings] | None = None,
+    worker_group: WorkerGroup | None = None,
 ) -> FastAPI:
     """`settings_source` is asked again on every reload; by default a fixed `settings` object,
-    or, without one, the environment re-read."""
+    or, without one, the environment re-read. `worker_group`: the other workers a reload
+    must reach (`python -m app --workers N` makes one)."""
     if settings is None:
         source = settings_source or fresh_settings
         settings = source()
@@ -123,20 +132,25 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = ServiceState(settings_source=source, listener=metrics)
+        state = ServiceState(settings_source=source, listener=metrics, group=worker_group)
         app.state.service = state
         try:
             state.load()
         except AkarError:
             if settings.require_model:
                 raise
+        if worker_group is not None:
+            worker_group.join(state.serving)  # a worker without a model takes part too
         _reload_on_sighup(state)
         _drain_on_sigterm(state, settings.shutdown_drain_seconds)
         yield
-        try:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        for sig in (signal.SIGHUP, signal.SIGUSR1):
+            try:
+                asyncio.get_running_loop().remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        if worker_group is not None:
+            worker_group.leave()
         state.screener = None
         metrics.close()
 

@@ -153,6 +153,11 @@ class Readiness(BaseModel):
     model_version: str | None = None
     policy_version: str | None = None
     reason: str | None = None
+    workers: dict[int, str] | None = Field(
+        None,
+        description="With several workers: what each serves ('model policy'), by pid; after "
+        "a reload they agree.",
+    )
 
 
 class ErrorBody(BaseModel):

@@ -18,6 +18,7 @@ from app.screening.policy import load_policy
 from app.screening.screener import Screener
 from app.screening.store import load_model, resolve_model_dir
 from app.security import KeyRing
+from app.workers import WorkerGroup
 
 logger = logging.getLogger("akar_gate")
 
@@ -51,7 +52,10 @@ class ServiceState:
     not_ready_reason: str | None = "starting"
     # Set on SIGTERM: readiness turns 503 while the server drains.
     shutting_down: threading.Event = field(default_factory=threading.Event)
+    # With several workers (python -m app --workers N): a reload reaches all of them, or none.
+    group: WorkerGroup | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _candidate: tuple[Screener, KeyRing] | None = field(default=None, repr=False)
 
     def load(self) -> None:
         """First load at start-up; on failure records the reason and raises."""
@@ -74,9 +78,18 @@ class ServiceState:
         self.not_ready_reason = None
         self._loaded(self.screener)
 
+    @property
+    def serving(self) -> str:
+        """What serves, as "model policy" (or "nothing")."""
+        s = self.screener
+        return f"{s.model_version} {s.policy.version}" if s else "nothing"
+
     def reload(self) -> Screener:
-        """Re-reads settings, loads model and policy beside the old, then swaps. On failure
-        the old screener keeps serving and ReloadError says why."""
+        """Re-reads settings, loads model and policy beside the old, then swaps: in this
+        worker, or in every worker of its group (all or none). On failure the old screener
+        keeps serving and ReloadError says why (with a group: which workers failed)."""
+        if self.group is not None:
+            return self._reload_group(self.group)
         with self._lock:
             serving = self.screener.model_version if self.screener else "nothing"
             try:
@@ -96,6 +109,39 @@ class ServiceState:
             self._loaded(screener)
             return screener
 
+    def _reload_group(self, group: WorkerGroup) -> Screener:
+        before = self.serving
+        result = group.coordinate(self)
+        if not result.committed:
+            why = "; ".join(f"worker {pid}: {text}" for pid, text in result.failed.items())
+            raise ReloadError(
+                f"reload failed in {len(result.failed)} of {len(result.workers)} workers, "
+                f"every worker still serves what it served ({before}): {why}"
+            )
+        return self.require()
+
+    # The worker group's round (see app/workers.py): prepare beside, then commit or abort.
+
+    def prepare(self) -> str:
+        try:
+            self._candidate = _build(self.settings_source())
+        except Exception:
+            logger.exception("reload: this worker cannot load the new model or policy")
+            self._loaded(None)
+            raise
+        screener = self._candidate[0]
+        return f"{screener.model_version} {screener.policy.version}"
+
+    def commit(self) -> None:
+        if self._candidate is None:
+            return  # nothing prepared here (it failed): the round was aborted for all
+        (self.screener, self.keys), self._candidate = self._candidate, None
+        self.not_ready_reason = None
+        self._loaded(self.screener)
+
+    def abort(self) -> None:
+        self._candidate = None
+
     def _loaded(self, screener: Screener | None) -> None:
         """Logs and tells the listener what now serves (None: a load failed)."""
         if self.listener is not None:
@@ -114,6 +160,8 @@ class ServiceState:
         )
         if self.listener is not None:
             self.listener.record_model_load(screener.model_version, p.version, p.mode)
+        if self.group is not None:
+            self.group.join(self.serving)
 
     def shut_down(self) -> None:
         """From now on not ready (SIGTERM: load balancers take the instance out first)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.deps import StateDep, require_admin_key
 from app.schemas import ErrorBody
@@ -19,6 +19,9 @@ class ReloadResult(BaseModel):
     policy_version: str
     previous_model_version: str | None
     pid: int
+    workers: dict[int, str] = Field(
+        description="With several workers: what each now serves ('model policy'), by pid."
+    )
 
 
 @router.post(
@@ -32,8 +35,9 @@ class ReloadResult(BaseModel):
 def reload(state: StateDep) -> ReloadResult:
     """Load model, policy and keys again (verified, self-checked), then swap atomically.
 
-    With several worker processes this reloads the one that answers: send SIGHUP to each
-    worker, or restart the pods, to reload them all.
+    With several worker processes (`python -m app --workers N`) every worker loads the new
+    model and policy beside its own first; all swap only if all could (else none does, and
+    the answer names the workers that failed), and the answer comes once all have swapped.
     """
     previous = state.screener.model_version if state.screener else None
     screener = state.reload()
@@ -43,4 +47,5 @@ def reload(state: StateDep) -> ReloadResult:
         policy_version=screener.policy.version,
         previous_model_version=previous,
         pid=os.getpid(),
+        workers=state.group.members() if state.group else {os.getpid(): state.serving},
     )

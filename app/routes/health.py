@@ -29,4 +29,5 @@ def readyz(state: StateDep) -> JSONResponse | Readiness:
         status="ready",
         model_version=screener.model_version,
         policy_version=screener.policy.version,
+        workers=state.group.members() if state.group else None,
     )

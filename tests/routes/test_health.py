@@ -24,6 +24,7 @@ def test_readyz_is_200_with_versions_once_loaded(client: TestClient) -> None:
         "model_version": "tiny-1",
         "policy_version": "akar-2021.1",
         "reason": None,
+        "workers": None,  # one process: no group
     }
 
 
