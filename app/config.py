@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         None, description="Model folder to serve; default: the one named in models_root/DEFAULT."
     )
+    challenger_model_dir: Path | None = Field(
+        None,
+        description="A second model that scores every listing beside the serving one, after "
+        "the answer is sent, with the same policy; the answer stays the serving model's. Its "
+        "agreement is counted in akar_challenger_decisions_total.",
+    )
     policy_path: Path | None = Field(
         None, description="Policy file (YAML or JSON); default: the packaged default policy."
     )
@@ -104,6 +110,16 @@ class Settings(BaseSettings):
         None,
         description="A TOML, YAML or JSON file of these settings (names without the AKAR_ "
         "prefix), re-read on every reload; environment variables override it.",
+    )
+    grpc_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port of the Open Inference Protocol over gRPC (GRPCInferenceService and "
+        "grpc.health.v1), served by every worker beside HTTP; unset: no gRPC.",
+    )
+    grpc_host: str = Field(
+        "127.0.0.1", description="Address gRPC listens on (0.0.0.0: every interface)."
     )
     log_level: str = "info"
     log_listing_text: bool = Field(

@@ -53,8 +53,10 @@ async def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
-async def get_observer(metrics: Annotated[Metrics, Depends(get_metrics)]) -> ScreeningObserver:
-    return ScreeningObserver(metrics)
+async def get_observer(
+    metrics: Annotated[Metrics, Depends(get_metrics)], state: StateDep
+) -> ScreeningObserver:
+    return ScreeningObserver(metrics, state)
 
 
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -28,7 +28,10 @@ def _build(settings: Settings) -> tuple[Screener, KeyRing]:
     loaded = load_model(model_dir)
     policy = load_policy(settings.policy_path)
     keys = KeyRing(settings.api_key_sha256, settings.admin_key_sha256)
-    return Screener(loaded, policy), keys
+    challenger = None
+    if settings.challenger_model_dir is not None:
+        challenger = Screener(load_model(settings.challenger_model_dir), policy)
+    return Screener(loaded, policy, challenger), keys
 
 
 class LoadListener(Protocol):

@@ -12,10 +12,12 @@ import re
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,9 +44,20 @@ class RequestRecord:
     model_version: str | None = None
     policy_version: str | None = None
     titles: list[str] = field(default_factory=list)
+    # Listing ids (or #position) on which the challenger model decided otherwise.
+    challenger_disagreements: list[str] = field(default_factory=list)
+    # Work to run once the answer is sent (the challenger, drift): off the answer's latency.
+    after: list[Callable[[], None]] = field(default_factory=list)
 
 
 current_request: ContextVar[RequestRecord | None] = ContextVar("current_request", default=None)
+
+
+def request_id_or_new(incoming: str | None) -> str:
+    """`incoming` (a caller's request id) when it is a plain token, else a new uuid4 (hex)."""
+    if incoming is not None and _VALID_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
 
 
 def request_id_from(scope: Scope) -> str:
@@ -53,10 +66,7 @@ def request_id_from(scope: Scope) -> str:
     value: bytes
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER.encode():
-            incoming = value.decode("latin-1")
-            if _VALID_ID.fullmatch(incoming):
-                return incoming
-            break
+            return request_id_or_new(value.decode("latin-1"))
     return uuid.uuid4().hex
 
 
@@ -65,6 +75,15 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+def _run_after(work: list[Callable[[], None]]) -> None:
+    """The request's after-answer work; a failure is logged, never the client's problem."""
+    for job in work:
+        try:
+            job()
+        except Exception:
+            logging.getLogger("akar_gate").exception("after-answer work failed")
 
 
 class AccessLog:
@@ -92,24 +111,30 @@ class AccessLog:
                 disconnected = True
             return message
 
+        answered: float | None = None  # when the answer's last byte was sent
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, started, answered
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = time.perf_counter()
 
         token = current_request.set(record)
         self.metrics.in_flight.inc()
         start = time.perf_counter()
         try:
             await self.app(scope, receive_watched, send_with_id)
+            if record.after:
+                await anyio.to_thread.run_sync(_run_after, record.after)
         except ClientDisconnect:
             disconnected = True  # raised by a body read after the client left: no 500
         finally:
             if disconnected and not started:
                 status = CLIENT_CLOSED
-            elapsed = time.perf_counter() - start
+            elapsed = (answered or time.perf_counter()) - start
             self.metrics.in_flight.dec()
             current_request.reset(token)
             route = route_template(scope)
@@ -121,23 +146,51 @@ class AccessLog:
     def _log(
         self, scope: Scope, record: RequestRecord, route: str, status: int, elapsed: float
     ) -> None:
-        fields: dict[str, Any] = {
-            "request_id": record.request_id,
-            "method": scope["method"],
-            "route": route,
-            "path": scope["path"],
-            "status": status,
-            "latency_ms": round(elapsed * 1000, 3),
-            "listings": record.listings,
-            "decisions": dict(record.decisions),
-            "model_version": record.model_version,
-            "policy_version": record.policy_version,
-        }
-        if record.shadow_decisions:
-            fields["shadow_decisions"] = dict(record.shadow_decisions)
-        if self.log_listing_text and record.titles:
-            fields["titles"] = record.titles
-        if status == CLIENT_CLOSED:
-            fields["client_disconnected"] = True
-        level = logging.ERROR if 500 <= status < 600 else logging.INFO
-        self.logger.log(level, "request", extra={"fields": fields})
+        log_request(
+            self.logger,
+            record,
+            method=scope["method"],
+            route=route,
+            path=scope["path"],
+            status=status,
+            elapsed=elapsed,
+            log_listing_text=self.log_listing_text,
+        )
+
+
+def log_request(
+    logger: logging.Logger,
+    record: RequestRecord,
+    *,
+    method: str,
+    route: str,
+    path: str,
+    status: int,
+    elapsed: float,
+    log_listing_text: bool,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """One request's JSON line (HTTP's, and gRPC's with method "GRPC" and its code in `extra`)."""
+    fields: dict[str, Any] = {
+        "request_id": record.request_id,
+        "method": method,
+        "route": route,
+        "path": path,
+        "status": status,
+        "latency_ms": round(elapsed * 1000, 3),
+        "listings": record.listings,
+        "decisions": dict(record.decisions),
+        "model_version": record.model_version,
+        "policy_version": record.policy_version,
+    }
+    fields.update(extra or {})
+    if record.shadow_decisions:
+        fields["shadow_decisions"] = dict(record.shadow_decisions)
+    if log_listing_text and record.titles:
+        fields["titles"] = record.titles
+    if record.challenger_disagreements:
+        fields["challenger_disagreements"] = record.challenger_disagreements
+    if status == CLIENT_CLOSED:
+        fields["client_disconnected"] = True
+    level = logging.ERROR if 500 <= status < 600 else logging.INFO
+    logger.log(level, "request", extra={"fields": fields})

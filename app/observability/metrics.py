@@ -29,12 +29,15 @@ from prometheus_client import (
 from prometheus_client.mmap_dict import MmapedDict as _MmapedDict
 
 from app.schemas import ScreenResult
+from app.screening import drift
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsFolderError", "check_metrics_folder"]
 
 # A single listing takes well under a millisecond, a batch of 1,000 a few hundred.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
+# Drift: the PSI is over a worker's last DRIFT_WINDOW listings, recomputed every DRIFT_EVERY.
+DRIFT_WINDOW, DRIFT_EVERY = 5000, 500
 
 
 # prometheus-client's per-process files: `<type>_<pid>.db`, gauges `gauge_<mode>_<pid>.db`.
@@ -191,6 +194,38 @@ class Metrics:
             registry=registry,
             multiprocess_mode="liveall",
         )
+        self.challenger = Counter(
+            "akar_challenger_decisions",
+            "Listings scored by the challenger model too, by the serving model's decision, the "
+            "challenger's and the serving model's cluster (shadow mode: the would-be decisions).",
+            ["serving", "challenger", "cluster"],
+            registry=registry,
+        )
+        # Drift: live traffic against the serving model's reference profile (validation).
+        self.drift_histograms = {
+            name: Histogram(
+                f"akar_{name}",
+                f"Per listing screened: {what} (10 equal bins; compare the reference profile).",
+                buckets=drift.BINS[1:],
+                registry=registry,
+            )
+            for name, what in (
+                ("cluster_confidence", "the predicted cluster's probability"),
+                ("import_probability", "P(import)"),
+                ("unknown_word_share", "the share of the title's words the model never saw"),
+            )
+        }
+        self.drift_psi = Gauge(
+            "akar_drift_psi",
+            f"Population stability index of this worker's last {DRIFT_WINDOW} listings against "
+            "the serving model's reference profile, by feature (0.1: moderate, 0.25: large).",
+            ["feature"],
+            registry=registry,
+            multiprocess_mode="liveall",
+        )
+        self._window: drift.Window | None = None
+        self._window_reference: object = None
+        self._since_psi = 0
         self._serving: tuple[str, str, str] | None = None
 
     def record_model_load(self, model_version: str, policy_version: str, policy_mode: str) -> None:
@@ -228,6 +263,50 @@ class Metrics:
             first = results[0]
             mode = "enforce" if first.shadow_decision is None else "shadow"
             self.set_serving(first.model_version, first.policy_version, mode)
+
+    def record_challenger(
+        self, serving: Sequence[ScreenResult], challenger: Sequence[ScreenResult]
+    ) -> list[int]:
+        """Counts each listing's pair of decisions; returns the positions where they differ."""
+        differ = []
+        for i, (mine, theirs) in enumerate(zip(serving, challenger, strict=True)):
+            a, b = mine.shadow_decision or mine.decision, theirs.shadow_decision or theirs.decision
+            cluster = mine.cluster.label if mine.cluster is not None else "none"
+            self.challenger.labels(a, b, cluster).inc()
+            if a != b:
+                differ.append(i)
+        return differ
+
+    def record_drift(
+        self,
+        results: Sequence[ScreenResult],
+        unknown_shares: Sequence[float],
+        reference: dict[str, Any] | None,
+        clusters: Sequence[str],
+    ) -> None:
+        """Feeds the live histograms and, with a reference, the window whose PSI is exported
+        (recomputed every DRIFT_EVERY listings)."""
+        if self._window is None or reference is not self._window_reference:  # another model
+            self._window, self._window_reference = drift.Window(DRIFT_WINDOW, clusters), reference
+            self._since_psi = 0
+        window = self._window
+        assert window is not None
+        for r, unknown in zip(results, unknown_shares, strict=True):
+            if r.cluster is None or r.origin is None:
+                continue  # the model failed: nothing to profile
+            values = {
+                "cluster_confidence": r.cluster.confidence,
+                "import_probability": r.origin.import_probability,
+                "unknown_word_share": unknown,
+            }
+            for name, value in values.items():
+                self.drift_histograms[name].observe(value)
+            window.add(**values, cluster=r.cluster.label, decision=r.shadow_decision or r.decision)
+            self._since_psi += 1
+        if reference is not None and self._since_psi >= DRIFT_EVERY:
+            self._since_psi = 0
+            for feature, value in drift.compare(reference, window.profile()).items():
+                self.drift_psi.labels(feature).set(value)
 
     def render(self) -> bytes:
         if self.registry is not None:

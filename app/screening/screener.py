@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from app.schemas import ClusterResult, Listing, OriginResult, ScreenResult
 from app.screening.countries import DOMESTIC
+from app.screening.drift import Vocabulary, load_profile
 from app.screening.markers import title_markers
 from app.screening.policy import Policy
 from app.screening.store import LoadedModel
@@ -45,9 +46,16 @@ def structured_origin_evidence(listing: Listing) -> list[str]:
 class Screener:
     """A loaded model and a policy; `screen` is vectorised over the listings it is given."""
 
-    def __init__(self, loaded: LoadedModel, policy: Policy) -> None:
+    def __init__(
+        self, loaded: LoadedModel, policy: Policy, challenger: Screener | None = None
+    ) -> None:
         self.loaded = loaded
         self.policy = policy
+        # A candidate model scoring the same listings beside this one (never the answer).
+        self.challenger = challenger
+        # For drift: what validation traffic looked like, and the words the model knows.
+        self.reference_profile = load_profile(loaded.path)
+        self.vocabulary = Vocabulary.of(loaded.model.predictor)
         labels = loaded.model.cluster_labels
         self._protected_columns = [
             j for j, label in enumerate(labels) if label in policy.protected_clusters
