@@ -45,7 +45,7 @@ def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     print(report.table(report.HEADLINE, report.headline_rows(ev)))
     for name, why in ev.skipped.items():
         print(f"{name} skipped: {why}")
-    print(f"report: {path} ({time.perf_counter() - start:.0f}s)")
+    print(f"report: {path}, {path.with_suffix('.html')} ({time.perf_counter() - start:.0f}s)")
     return 0
 
 
@@ -57,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--version", default=None, help="model version (default: akar-YYYYMMDD-HHMM)")
     t.add_argument("--output", type=Path, default=None, help="folder (default: models/<version>)")
     t.add_argument(
-        "--overwrite", action="store_true", help="replace a model already in the output folder"
+        "--overwrite",
+        "--force",
+        action="store_true",
+        help="replace a model already in the output folder",
     )
     _source_arguments(t)
     t.add_argument(
@@ -179,6 +182,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             f"{summary.rows} listings screened ({summary.invalid} invalid) -> {args.output}: "
             f"{summary.decisions}"
         )
+        if summary.rows and summary.invalid == summary.rows:
+            print("error: no row was valid (see the error column)", file=sys.stderr)
+            return 1
         return 0
     if args.command == "rescreen":
         return rescreen_cli.run(args)

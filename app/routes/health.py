@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.deps import StateDep
@@ -31,3 +31,15 @@ def readyz(state: StateDep) -> JSONResponse | Readiness:
         policy_version=screener.policy.version,
         workers=state.group.members() if state.group else None,
     )
+
+
+# HEAD, for probes and load balancers that use it: the same status, no body.
+@router.head("/healthz", include_in_schema=False)
+def healthz_head() -> Response:
+    return Response()
+
+
+@router.head("/readyz", include_in_schema=False)
+def readyz_head(state: StateDep) -> Response:
+    ready = state.ready_reason is None and state.screener is not None
+    return Response(status_code=200 if ready else 503)

@@ -58,3 +58,14 @@ def test_a_bad_policy_file_keeps_the_service_unready(make_client: Any, tmp_path:
     r = c.get("/readyz")
     assert r.status_code == 503
     assert "POLICY_ERROR" in r.json()["reason"]
+
+
+def test_head_works_on_the_health_endpoints(client: TestClient) -> None:
+    for path in ("/healthz", "/readyz"):
+        r = client.head(path)
+        assert r.status_code == 200 and r.content == b""
+
+
+def test_head_on_readyz_says_not_ready_without_a_model(make_client: Any, tmp_path: Path) -> None:
+    c = make_client(model_dir=tmp_path, require_model=False)
+    assert c.head("/readyz").status_code == 503

@@ -143,3 +143,12 @@ def test_an_unusable_input_or_output_is_an_error_and_writes_nothing(
     assert main([*argv, "--model", str(tiny_model_dir)]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / output).exists()
+
+
+def test_a_file_without_one_valid_row_exits_non_zero(tmp_path: Path, tiny_model_dir: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("title,seller_country\n,CN\nkopi,XX\n")  # empty title, bad country
+    out = tmp_path / "out.csv"
+    argv = ["screen", str(source), "--output", str(out), "--model", str(tiny_model_dir)]
+    assert main(argv) == 1
+    assert len(out.read_text().splitlines()) == 3  # the rows are still written, with errors
