@@ -39,6 +39,16 @@ evaluate: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# The alert rules' and dashboard's tests (tests/deploy/) run promtool, from Debian's prometheus
+# package: installed once (as root, apt-get); where that is impossible they skip and say why.
+# (On a host run by systemd the package also enables a Prometheus server, prometheus.service.)
+.PHONY: promtool
+test: promtool
+promtool:
+	@command -v promtool >/dev/null \
+	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus) \
+	  || echo "promtool could not be installed: the promtool tests (tests/deploy/) will be skipped"
+
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
 .PHONY: bench bench-inprocess bench-http bench-spark bench-attacks
 bench-inprocess: $(STAMP)

@@ -19,7 +19,12 @@ K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 # The oldest Kubernetes we support (still in upstream support when this was written);
 # the manifests use only stable APIs (apps/v1, autoscaling/v2, policy/v1).
 KUBERNETES_VERSION = "1.33.0"
-MANIFESTS = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+# The PrometheusRule needs the Prometheus Operator's CRD: not in the Kubernetes schemas nor in
+# kustomization.yaml (applied on its own); tests/deploy/test_alerts.py checks it.
+OPERATOR_RESOURCES = {"prometheusrule.yaml"}
+MANIFESTS = sorted(
+    p.name for p in K8S.glob("*.yaml") if p.name not in {"kustomization.yaml", *OPERATOR_RESOURCES}
+)
 # Read by the image's CMD (the shell), not by Settings.
 SHELL_VARIABLES = {"AKAR_WORKERS", "AKAR_PORT"}
 # Measured: bench/results/http.md (106 MB a worker), 1,000-listing batches (132 MB at peak),
