@@ -32,6 +32,8 @@ ASKED_FOR = {
     "AkarGateModelLoadFailures",
     "AkarGateWorkersServeDifferentVersions",
     "AkarGateBlockRateJump",
+    "AkarGateChallengerDisagreement",
+    "AkarGateDrift",
 }
 
 
@@ -53,7 +55,7 @@ def test_the_alerts_asked_for_are_all_there() -> None:
 @pytest.mark.parametrize("name", sorted(ASKED_FOR))
 def test_each_alert_has_a_severity_a_summary_and_a_description(name: str) -> None:
     rule: dict[str, Any] = alerts()[name]
-    assert rule["labels"]["severity"] in {"critical", "warning"}
+    assert rule["labels"]["severity"] in {"critical", "warning", "info"}
     assert rule["annotations"]["summary"].strip()
     assert "Runbook: README.md#alerts-and-dashboard" in rule["annotations"]["description"]
     # Every alert is about the service's scrape job, as the README says.
@@ -147,6 +149,20 @@ MUTATIONS = [
     ("AkarGateWorkersServeDifferentVersions", "expr", " == 1)", ")", "model.yaml"),
     ("AkarGateWorkersServeDifferentVersions", "for", "5m", "2m", "model.yaml"),
     ("AkarGateBlockRateJump", "expr", ">= 1000", ">= 0", "block_rate.yaml"),
+    ("AkarGateChallengerDisagreement", "expr", "> 0.05", "> 0.1", "challenger.yaml"),
+    ("AkarGateChallengerDisagreement", "expr", ">= 1000", ">= 0", "challenger.yaml"),
+    ("AkarGateChallengerDisagreement", "expr", "or increase(", "+ increase(", "challenger.yaml"),
+    (
+        "AkarGateChallengerDisagreement",
+        "expr",
+        'serving="block", challenger="block"',
+        'serving="block", challenger="allow"',
+        "challenger.yaml",
+    ),
+    ("AkarGateChallengerDisagreement", "for", "30m", "10m", "challenger.yaml"),
+    ("AkarGateDrift", "expr", "min by", "max by", "drift.yaml"),
+    ("AkarGateDrift", "expr", "> 0.25", "> 0.15", "drift.yaml"),
+    ("AkarGateDrift", "for", "30m", "10m", "drift.yaml"),
 ]
 
 

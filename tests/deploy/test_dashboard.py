@@ -61,28 +61,44 @@ def _expressions() -> dict[str, str]:
     return exprs
 
 
-def _sample_names(client: TestClient) -> set[str]:
+# The sample names of a metric family, by type (what a family shows once it has samples).
+SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+}
+
+
+def _exposed_names(client: TestClient) -> set[str]:
+    """The sample names /metrics shows, and those of the families it declares (`# TYPE`) that
+    have no sample yet (a labelled metric before its first value: drift without a profile)."""
     r = client.get("/metrics")
     assert r.status_code == 200
-    return {s.name for f in text_string_to_metric_families(r.text) for s in f.samples}
+    names = set()
+    for family in text_string_to_metric_families(r.text):
+        names |= {s.name for s in family.samples}
+        names |= {family.name + suffix for suffix in SUFFIXES[family.type]}
+    return names
 
 
 @pytest.fixture(scope="module")
 def exported(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
-    """The sample names a test app's /metrics shows once each metric has been fed: single and
-    batch screening, a v2 inference, readiness, and a policy in shadow mode."""
+    """The names a test app's /metrics shows once most metrics have been fed: single and batch
+    screening, a v2 inference, readiness, a challenger model, and a policy in shadow mode."""
     shadow = tmp_path_factory.mktemp("policy") / "shadow.yaml"
     shadow.write_text("version: s1\nmode: shadow\n")
     names: set[str] = set()
     infer = {"inputs": [{"name": "title", "shape": [1], "datatype": "BYTES", "data": ["kopi"]}]}
     for policy in (None, shadow):
-        settings = Settings(model_dir=tiny_model_dir, policy_path=policy)
+        settings = Settings(
+            model_dir=tiny_model_dir, policy_path=policy, challenger_model_dir=tiny_model_dir
+        )
         with TestClient(create_app(settings)) as client:
             assert client.post("/v1/screen", json=BATCH[0]).status_code == 200
             assert client.post("/v1/screen/batch", json={"listings": BATCH}).status_code == 200
             assert client.post("/v2/models/akar-gate/infer", json=infer).status_code == 200
             assert client.get("/readyz").status_code == 200
-            names |= _sample_names(client)
+            names |= _exposed_names(client)
     yield names
 
 
@@ -98,6 +114,9 @@ def test_the_scrape_shows_every_metric_family_fed(exported: set[str]) -> None:
         "akar_model_loads_total",
         "akar_model_load_failures_total",
         "akar_model_info",
+        "akar_ready",
+        "akar_challenger_decisions_total",
+        "akar_drift_psi",
     ]:
         assert name in exported
 
@@ -177,6 +196,8 @@ def test_the_dashboard_shows_what_operations_needs() -> None:
         "akar_model_info",  # versions per worker
         "akar_model_load_failures_total",
         "akar_ready",
+        "akar_challenger_decisions_total",
+        "akar_drift_psi",
     ]:
         assert needed in exprs, needed
 
