@@ -1,6 +1,6 @@
 # akar-gate: the screening service with its default model baked in.
 # Build: docker build -t akar-gate .
-# Run:   docker run -p 8000:8000 -e AKAR_WORKERS=2 akar-gate
+# Run:   docker run -p 8000:8000 -p 8001:8001 -e AKAR_WORKERS=2 akar-gate
 # Another model: docker run -v /srv/models/akar-1.8.0:/models/akar-1.8.0:ro \
 #                  -e AKAR_MODEL_DIR=/models/akar-1.8.0 -p 8000:8000 akar-gate
 # Checked in CI without an engine: hadolint, and tests/test_container.py runs this CMD from
@@ -36,6 +36,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/akar-gate/bin:$PATH \
     AKAR_WORKERS=2 \
     AKAR_PORT=8000 \
+    AKAR_GRPC_PORT=8001 \
+    AKAR_GRPC_HOST=0.0.0.0 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/akar-gate-metrics
 
 RUN useradd --create-home --uid 10001 akar
@@ -47,7 +49,8 @@ WORKDIR /srv/akar-gate
 COPY models ./models
 
 USER 10001
-EXPOSE 8000
+# 8000: HTTP (/v1, /v2, /metrics); 8001: the Open Inference Protocol over gRPC, every worker.
+EXPOSE 8000 8001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD ["sh", "-c", "python -c \"import sys, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + sys.argv[1] + '/healthz', timeout=2)\" \"${AKAR_PORT:-8000}\""]
 # Stale metric files of an earlier run would be summed in: empty the folder first.

@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck train evaluate clean
+.PHONY: install run test lint typecheck train evaluate clean grpc-code
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ train: $(STAMP)
 
 evaluate: $(STAMP)
 	$(BIN)/python -m training evaluate
+
+# The gRPC code from the protocol's .proto, checked in; run after editing the .proto.
+grpc-code: $(STAMP)
+	$(BIN)/python -m grpc_tools.protoc -I . --python_out=. --pyi_out=. --grpc_python_out=. \
+	  app/grpc_api/proto/open_inference.proto
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -143,7 +143,15 @@ def create_app(
             worker_group.join(state.serving)  # a worker without a model takes part too
         _reload_on_sighup(state)
         _drain_on_sigterm(state, settings.shutdown_drain_seconds)
+        grpc_server = None
+        if settings.grpc_port is not None:
+            # Imported only here: see app/grpc_api/__init__.py.
+            from app.grpc_api import server as grpc_api
+
+            grpc_server = await grpc_api.start(state, metrics, settings)
         yield
+        if grpc_server is not None:
+            await grpc_api.stop(grpc_server)
         for sig in (signal.SIGHUP, signal.SIGUSR1):
             try:
                 asyncio.get_running_loop().remove_signal_handler(sig)

@@ -19,9 +19,9 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from app.errors import BadInferenceRequestError
+from app.protocols.inference import validated_request
 from app.schemas_v2 import InferenceRequest, InferenceResponse, RequestInput
 
 EXTENSION = "binary_tensor_data"
@@ -52,14 +52,7 @@ def parse_json_request(header: bytes) -> InferenceRequest:
         document = json.loads(header)
     except (ValueError, RecursionError) as exc:
         raise BadInferenceRequestError(f"invalid inference request: not JSON ({exc})") from exc
-    try:
-        return InferenceRequest.model_validate(document)
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
-            for e in exc.errors()
-        )
-        raise BadInferenceRequestError(f"invalid inference request: {where}") from exc
+    return validated_request(document)
 
 
 def read_request(body: bytes, header_length: str | None) -> InferenceRequest:

@@ -16,7 +16,13 @@ from pydantic import ValidationError
 
 from app.errors import BadInferenceRequestError, ModelNotFoundError
 from app.schemas import MAX_BATCH, Listing, ScreenResult
-from app.schemas_v2 import MetadataTensor, RequestInput, RequestOutput, ResponseOutput
+from app.schemas_v2 import (
+    InferenceRequest,
+    MetadataTensor,
+    RequestInput,
+    RequestOutput,
+    ResponseOutput,
+)
 
 MODEL_NAME = "akar-gate"
 PLATFORM = "sklearn"
@@ -37,6 +43,19 @@ def known_model(model_name: str) -> str:
     if model_name != MODEL_NAME:
         raise ModelNotFoundError(f"model '{model_name}' is not served here; try '{MODEL_NAME}'")
     return model_name
+
+
+def validated_request(document: Any) -> InferenceRequest:
+    """A decoded request (JSON, or built from a protobuf message) as the protocol's model; a
+    BadInferenceRequestError saying what is wrong if it is not one."""
+    try:
+        return InferenceRequest.model_validate(document)
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors()
+        )
+        raise BadInferenceRequestError(f"invalid inference request: {where}") from exc
 
 
 def listings_from(inputs: Sequence[RequestInput]) -> list[Listing]:

@@ -93,7 +93,8 @@ def test_probes_use_the_health_endpoints(client: TestClient) -> None:
     c = _container()
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    # gRPC's health service: SERVING once the model is loaded and gRPC listens.
+    assert c["startupProbe"]["grpc"] == {"port": int(_env()["AKAR_GRPC_PORT"])}
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
 
@@ -150,9 +151,10 @@ def test_service_pdb_and_hpa_find_the_deployment() -> None:
     assert kinds["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"] == labels
     target = kinds["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
-    [port] = _container()["ports"]
-    assert kinds["Service"]["spec"]["ports"][0]["targetPort"] == port["name"]
-    assert port["containerPort"] == int(_env()["AKAR_PORT"])
+    ports = {p["name"]: p["containerPort"] for p in _container()["ports"]}
+    assert ports == {"http": int(_env()["AKAR_PORT"]), "grpc": int(_env()["AKAR_GRPC_PORT"])}
+    service_ports = {p["name"]: p["targetPort"] for p in kinds["Service"]["spec"]["ports"]}
+    assert service_ports == {"http": "http", "grpc": "grpc"}
     assert kinds["HorizontalPodAutoscaler"]["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     assert (
         kinds["PodDisruptionBudget"]["spec"]["minAvailable"]
