@@ -1,4 +1,5 @@
-"""The ML engineer's command line: `python -m training train|evaluate|export|screen|rescreen`."""
+"""The ML engineer's command line:
+`python -m training train|evaluate|compare|profile|drift|export|screen|rescreen`."""
 
 from __future__ import annotations
 
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("rescreen", help="screen a whole catalogue on Spark, partitioned output")
     rescreen_cli.add_arguments(r)
 
+    _model_commands_arguments(sub)
+
     args = parser.parse_args(argv)
     from training.screen_file import ScreenFileError
 
@@ -148,6 +151,39 @@ def main(argv: list[str] | None = None) -> int:
     except (SourceError, ScreenFileError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def _model_commands_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    m = sub.add_parser(
+        "compare", help="model B against model A on the hand-checked sets, bootstrap intervals"
+    )
+    m.add_argument("model_a", type=Path, help="the serving model's folder, e.g. models/akar-1.8.0")
+    m.add_argument("model_b", type=Path, help="the candidate's folder")
+    _source_arguments(m)
+    m.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
+    m.add_argument("--dev-labels", type=Path, default=data.DEV_LABELS)
+    m.add_argument("--policy", type=Path, default=None, help="policy file (default: the app's)")
+    m.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples")
+    m.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: fixed)")
+    m.add_argument("--out", type=Path, default=None, help="also write the table to this file")
+
+    p = sub.add_parser(
+        "profile", help="write a model folder's reference profile (validation traffic, drift)"
+    )
+    p.add_argument("model", type=Path, help="model folder, e.g. models/akar-1.8.0")
+    _source_arguments(p)
+    p.add_argument("--hand-labels", type=Path, default=data.VALIDATION_LABELS)
+    p.add_argument("--policy", type=Path, default=None, help="policy file (default: the app's)")
+
+    d = sub.add_parser(
+        "drift", help="PSI per feature of a decisions file against the model's reference profile"
+    )
+    d.add_argument("--decisions", type=Path, required=True, help="from screen or rescreen")
+    d.add_argument("--model", type=Path, default=None, help="model folder (default: DEFAULT)")
+    d.add_argument(
+        "--listings", type=Path, default=None, help="the screened listings (titles: unknown words)"
+    )
+    d.add_argument("--plot", type=Path, default=None, help="write reference vs live as a PNG")
 
 
 def _source_arguments(p: argparse.ArgumentParser) -> None:
@@ -196,6 +232,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 0
     if args.command == "evaluate":
         return _evaluate(parser, args)
+    if args.command in ("compare", "profile", "drift"):
+        from training.model_commands import run_command
+
+        return run_command(args)
     if args.command == "train":
         version = args.version or datetime.now(UTC).strftime("akar-%Y%m%d-%H%M")
         output = args.output or data.REPO_ROOT / "models" / version

@@ -17,10 +17,11 @@ from sklearn.pipeline import Pipeline
 from app.screening.markers import title_markers
 from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
-from app.screening.store import Manifest, save_model
+from app.screening.store import LoadedModel, Manifest, save_model
 from training import data
 from training.metrics import evaluate, format_report, with_title_markers
 from training.pipeline import Params, build_pipelines, strip_for_storage
+from training.reference_profile import write_reference_profile
 from training.sources import DEFAULT_CONFIG, load_config
 
 # Our own examples count this much more than one scraped row: they are few and carry the
@@ -174,6 +175,9 @@ def train(cfg: TrainConfig, log: Callable[[str], None] = print) -> Manifest:
         metrics=metrics,
         check_listings=CHECK_LISTINGS,
     )
+    if checked:
+        # What the service compares live traffic with (drift): the validation set's answers.
+        write_reference_profile(LoadedModel(model, manifest, cfg.output), checked)
     done()
     size = (cfg.output / manifest.artifact).stat().st_size / 1e6
     log(f"    {cfg.output / manifest.artifact}: {size:.1f} MB, sha256 {manifest.artifact_sha256}")

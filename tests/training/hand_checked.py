@@ -18,6 +18,9 @@ LISTINGS = [
     )
 ]
 
+# Unlabelled rows, for a training run: the source holds them beside the hand-checked ones.
+TRAINING = [(f"t{i}", f"{t} murah", c, o) for i, (t, c, o) in enumerate(TINY_EXAMPLES)]
+
 
 @dataclass(frozen=True)
 class HandChecked:
@@ -51,7 +54,7 @@ def write_hand_checked(folder: Path) -> HandChecked:
     with (folder / SOURCE).open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["id", "title", "cluster", "origin"])
-        w.writerows(LISTINGS)
+        w.writerows([*LISTINGS, *TRAINING])
     sources = folder / "sources.toml"
     sources.write_text(
         'data_root = "."\n\n[[source]]\n'
