@@ -54,13 +54,16 @@ def reading(value: float) -> str:
     return "no shift"
 
 
+SUFFIXES = (".parquet", ".csv", ".jsonl")
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_file():
+        if path.suffix not in SUFFIXES:
+            raise DriftError(f"{path}: give a .csv, .jsonl or .parquet file (or a folder of them)")
         return [path]
     if path.is_dir():
-        found = sorted(
-            p for p in path.rglob("*") if p.suffix in (".parquet", ".csv", ".jsonl", ".json")
-        )
+        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES)
         if found:
             return found
         raise DriftError(f"{path}: no .parquet, .csv or .jsonl file in it")
@@ -153,6 +156,8 @@ def run(
     decisions: Path, model_dir: Path | None, models_root: Path, listings: Path | None = None
 ) -> DriftResult:
     folder = resolve_model_dir(model_dir, models_root)
+    if not folder.is_dir():
+        raise DriftError(f"{folder}: no such model folder")
     if not decisions.exists():
         raise DriftError(f"{decisions}: no such file")
     if listings is not None and not listings.exists():

@@ -210,3 +210,14 @@ def test_training_writes_the_reference_profile_beside_the_model(
     written = drift.load_profile(out)
     assert written is not None and written["listings"] == 25
     assert load_model(out).version == "trained-1"
+
+
+def test_drift_refuses_a_file_of_another_kind_and_a_missing_model(
+    profiled: Path, tmp_path: Path
+) -> None:
+    text = tmp_path / "decisions.txt"
+    text.write_text("decision\nallow\n", encoding="utf-8")
+    with pytest.raises(DriftError, match="give a .csv, .jsonl or .parquet file"):
+        run(text, profiled, MODELS_ROOT)
+    with pytest.raises(DriftError, match="no such model folder"):
+        run(_skewed(tmp_path / "skewed.jsonl"), tmp_path / "nope", MODELS_ROOT)
