@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck train evaluate clean grpc-code
+.PHONY: install run test lint typecheck train evaluate clean browser grpc-code
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m app --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check app training tests bench
 	$(BIN)/mypy app training --exclude 'training/data/'
 	$(BIN)/pytest
+
+# The page's browser tests (tests/ui/) drive Debian's chromium through chromium-driver:
+# installed once (as root, apt-get); where that is impossible they skip and say why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+	  || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver) \
+	  || echo "chromium could not be installed: the browser tests (tests/ui/) will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check app training tests bench

@@ -128,7 +128,8 @@
     return out;
   }
 
-  // Marks every whole-word occurrence of the evidence terms in the title, as text nodes.
+  // Marks every whole-word occurrence of the evidence terms in the title, as text nodes;
+  // overlapping terms of one kind share one mark ("tas rajut" + "rajut handmade").
   function highlight(node, title, terms) {
     const spans = [];
     for (const { term, kind } of terms) {
@@ -136,16 +137,29 @@
       const before = /^[\p{L}\p{N}]/u.test(term) ? "(?<![\\p{L}\\p{N}])" : "";
       const after = /[\p{L}\p{N}]$/u.test(term) ? "(?![\\p{L}\\p{N}])" : "";
       for (const m of title.matchAll(new RegExp(before + body + after, "giu"))) {
-        spans.push({ start: m.index, end: m.index + m[0].length, term, kind });
+        spans.push({ start: m.index, end: m.index + m[0].length, terms: [term], kind });
       }
     }
     spans.sort((a, b) => a.start - b.start || b.end - a.end);
+    const marks = [];
+    for (const s of spans) {
+      const last = marks[marks.length - 1];
+      if (last && s.start < last.end) {
+        if (s.kind === last.kind) {
+          last.end = Math.max(last.end, s.end);
+          last.terms.push(...s.terms);
+          continue;
+        }
+        if (s.end <= last.end) continue;
+        s.start = last.end;
+      }
+      marks.push(s);
+    }
     node.replaceChildren();
     let at = 0;
-    for (const s of spans) {
-      if (s.start < at) continue;
+    for (const s of marks) {
       node.append(title.slice(at, s.start));
-      node.append(el("mark", { className: "ev-" + s.kind, dataset: { term: s.term } }, title.slice(s.start, s.end)));
+      node.append(el("mark", { className: "ev-" + s.kind, dataset: { terms: s.terms.join("|") } }, title.slice(s.start, s.end)));
       at = s.end;
     }
     node.append(title.slice(at));
@@ -270,6 +284,7 @@
     const error = $("#batch-error");
     const status = $("#batch-status");
     error.hidden = true;
+    delete status.dataset.seconds;
     const listings = AkarCsv.listings($("#batch-text").value);
     if (!listings.length) return showError(error, new Error(t("no_rows")));
     if (listings.length > CONFIG.maxBatch) {
