@@ -1,4 +1,5 @@
-"""Writes an `Evaluation` as report.md, metrics.json and PNG figures.
+"""Writes an `Evaluation` as report.md, report.html (figures embedded), metrics.json and PNG
+figures.
 
 Third-party titles appear only when asked for (`with_titles`): the default report folder sits
 inside the repository tree, and the scrapes may not be redistributed.
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.screening.model import CLUSTER_LABELS
+from training import report_html
 from training.evaluate import BLIND_TEST, FIRST_TEST, MARKER_TEST, Evaluation
 from training.figures import plot_confusion, plot_reliability, reliability_bins, true_idx
 
@@ -305,7 +307,8 @@ def to_json(ev: Evaluation) -> dict[str, Any]:
 
 
 def write(ev: Evaluation, output: Path) -> Path:
-    """Writes report.md, metrics.json, confusion.png and reliability.png; returns report.md."""
+    """Writes report.md, report.html, metrics.json, confusion.png and reliability.png; returns
+    report.md."""
     output.mkdir(parents=True, exist_ok=True)
     plot_confusion(ev, output / "confusion.png")
     plot_reliability(ev, output / "reliability.png")
@@ -313,5 +316,8 @@ def write(ev: Evaluation, output: Path) -> Path:
         json.dumps(to_json(ev), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     report = output / "report.md"
-    report.write_text(render(ev), encoding="utf-8")
+    markdown = render(ev)
+    report.write_text(markdown, encoding="utf-8")
+    page = report_html.render(markdown, output, f"Evaluation of {ev.model_version}")
+    (output / "report.html").write_text(page, encoding="utf-8")
     return report

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from pathlib import Path
@@ -131,6 +132,16 @@ def test_evaluate_writes_the_report_and_its_figures(report_dir: Path) -> None:
     report = (report_dir / "report.md").read_text(encoding="utf-8")
     for heading in SECTIONS:
         assert heading in report
+
+
+@needs_data
+def test_evaluate_writes_one_html_report_with_its_figures_inside(report_dir: Path) -> None:
+    page = (report_dir / "report.html").read_text(encoding="utf-8")
+    embedded = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    figures = [(report_dir / png).read_bytes() for png in ("confusion.png", "reliability.png")]
+    assert [base64.b64decode(e) for e in embedded] == figures
+    assert "<h2>Headline</h2>" in page and "<table>" in page
+    assert "<script" not in page
 
 
 @needs_data
