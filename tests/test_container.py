@@ -111,6 +111,9 @@ def test_the_entry_command_serves_from_the_installed_wheel(tmp_path: Path) -> No
         # The stale metric file was cleared before start; the workers' own files replace it.
         assert httpx.get(f"{url}/metrics").status_code == 200
         assert not (metrics_dir / "counter_1.db").exists()
+        # The page's templates and static files are in the wheel (package data).
+        assert httpx.get(f"{url}/ui").status_code == 200
+        assert httpx.get(f"{url}/ui/static/ui.js").status_code == 200
     finally:
         proc.terminate()
         proc.wait(timeout=30)
