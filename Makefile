@@ -75,7 +75,7 @@ bench-http: $(STAMP)
 bench-spark: $(STAMP)
 	$(BIN)/python -m bench.spark
 
-# Hostile traffic against 1 and 2 workers (about 14 minutes): /healthz latency, worker RSS, restarts.
+# Hostile traffic against 1 and 2 workers (about 17 minutes): /healthz latency, worker RSS, restarts.
 bench-attacks: $(STAMP)
 	$(BIN)/python -m bench.attacks
 
