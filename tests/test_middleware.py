@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from typing import Any
 
 import pytest
@@ -7,7 +10,8 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.middleware import json_depth_exceeds
+from app import middleware
+from app.middleware import RequestLimits, json_depth_exceeds
 
 
 def _reference_depth_exceeds(body: bytes, max_depth: int) -> bool:
@@ -62,8 +66,9 @@ def test_the_depth_check_does_work_linear_in_the_body(body: bytes, limit: int) -
     # Operations counted, not timed: the bytes each stage of the check reads.
     read: list[tuple[str, int]] = []
     deep = json_depth_exceeds(body, limit, trace=lambda stage, n: read.append((stage, n)))
-    assert sum(n for _, n in read) <= 4 * len(body)
-    assert len(read) in (0, 4)  # a fixed pipeline: no stage repeats per quote or bracket
+    assert sum(n for _, n in read) <= 8 * len(body)
+    # A fixed pipeline: no stage repeats per quote, bracket or escape.
+    assert len(read) in (0, 2, 8)
     assert deep is _reference_depth_exceeds(body, limit)
 
 
@@ -81,8 +86,9 @@ def test_json_depth(body: bytes, limit: int, deep: bool) -> None:
     assert json_depth_exceeds(body, limit) is deep
 
 
-def test_deeply_nested_json_is_a_400_not_a_crash(client: TestClient) -> None:
-    body = b'{"title": "x", "extra": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+@pytest.mark.parametrize("n", [5_000, middleware.CHECK_IN_THREAD_BYTES])  # on the loop; in a thread
+def test_deeply_nested_json_is_a_400_not_a_crash(client: TestClient, n: int) -> None:
+    body = b'{"title": "x", "extra": ' + b"[" * n + b"]" * n + b"}"
     r = client.post("/v1/screen", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400
     assert r.json()["code"] == "JSON_TOO_DEEP"
@@ -111,3 +117,110 @@ def test_bodies_past_the_in_flight_bound_get_503_with_retry_after(make_client: A
     assert r.json()["code"] == "OVERLOADED"
     # What a refused request held is given back: a small one passes afterwards.
     assert client.post("/v1/screen", json={"title": "kemeja"}).status_code == 200
+
+
+# -- bodies that stop arriving, driven at the ASGI level (no server, no timing races)
+
+
+class _Recorder:
+    """An inner app that answers 200 with the body it was given, and a `send` that keeps what
+    the middleware sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": message["body"]})
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    @property
+    def status(self) -> int | None:
+        starts = [m["status"] for m in self.sent if m["type"] == "http.response.start"]
+        return starts[0] if starts else None
+
+
+def _scope(path: str = "/v1/screen") -> dict[str, Any]:
+    return {"type": "http", "method": "POST", "path": path, "headers": []}
+
+
+def _held_body(first: bytes) -> Any:
+    """A receive that gives one chunk saying more will come, then nothing, ever."""
+    given = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": first, "more_body": True}
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    return receive
+
+
+def _whole_body(body: bytes) -> Any:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def test_a_body_that_stops_arriving_gets_408_and_gives_its_bytes_back() -> None:
+    recorder = _Recorder()
+    limits = RequestLimits(
+        recorder.app, max_bytes=10_000, max_depth=8, max_inflight_bytes=10_000, body_timeout=0.05
+    )
+    asyncio.run(limits(_scope(), _held_body(b'{"title": "'), recorder.send))
+    assert recorder.status == 408
+    assert (b"connection", b"close") in recorder.sent[0]["headers"]
+    assert json.loads(recorder.sent[1]["body"])["code"] == "REQUEST_TIMEOUT"
+    assert limits.inflight_bytes == 0
+
+
+def test_stalled_bodies_make_room_for_a_whole_one_at_the_in_flight_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(middleware, "STALLED_SECONDS", 0.0)
+    held, fresh = _Recorder(), _Recorder()
+    limits = RequestLimits(
+        held.app, max_bytes=1_000, max_depth=8, max_inflight_bytes=1_000, body_timeout=60
+    )
+
+    async def scenario() -> None:
+        holder = asyncio.create_task(limits(_scope(), _held_body(b"x" * 900), held.send))
+        await asyncio.sleep(0.01)  # the holder's first chunk is in, and it waits for more
+        assert limits.inflight_bytes == 900
+        await limits(_scope(), _whole_body(b'{"title": "kemeja"}' * 10), fresh.send)
+        await asyncio.wait_for(holder, 5)
+
+    asyncio.run(scenario())
+    assert fresh.status == 200  # the whole body was served, not refused with 503
+    assert held.status == 408  # the stalled one was dropped for it
+    assert limits.inflight_bytes == 0  # and nothing is counted twice
+
+
+def test_a_moving_body_is_not_dropped_for_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A body that moved within STALLED_SECONDS keeps its place, and the newcomer is refused
+    # with 503 as before. (A minute: no pause of a busy machine makes the holder stalled.)
+    monkeypatch.setattr(middleware, "STALLED_SECONDS", 60.0)
+    held, fresh = _Recorder(), _Recorder()
+    limits = RequestLimits(
+        held.app, max_bytes=1_000, max_depth=8, max_inflight_bytes=1_000, body_timeout=60
+    )
+
+    async def scenario() -> None:
+        holder = asyncio.create_task(limits(_scope(), _held_body(b"x" * 900), held.send))
+        await asyncio.sleep(0.01)
+        await limits(_scope(), _whole_body(b"y" * 200), fresh.send)
+        holder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await holder
+
+    asyncio.run(scenario())
+    assert fresh.status == 503
+    assert held.status is None
+    assert limits.inflight_bytes == 0
