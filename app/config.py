@@ -86,6 +86,14 @@ class Settings(BaseSettings):
             "Retry-After (bounds a worker's memory under many concurrent large batches)."
         ),
     )
+    body_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "A request body sent in pieces may pause this long between them; past it, 408. Under "
+            "the in-flight bound, bodies paused for a second are dropped (408) to make room."
+        ),
+    )
     max_json_depth: int = Field(
         32, gt=1, description="Request JSON nested deeper than this gets 400 (before parsing)."
     )

@@ -23,6 +23,7 @@ from app.observability.logs import JsonFormatter
 from app.observability.metrics import Metrics
 from app.routes import admin, health, metadata, screen, ui, v2
 from app.routes import metrics as metrics_route
+from app.serving import give_back_memory_periodically
 from app.state import ServiceState
 from app.workers import WorkerGroup
 
@@ -149,7 +150,10 @@ def create_app(
             from app.grpc_api import server as grpc_api
 
             grpc_server = await grpc_api.start(state, metrics, settings)
+        # Memory freed after large batches goes back to the system (app/serving.py).
+        trimmer = asyncio.create_task(give_back_memory_periodically())
         yield
+        trimmer.cancel()
         if grpc_server is not None:
             await grpc_api.stop(grpc_server)
         for sig in (signal.SIGHUP, signal.SIGUSR1):
@@ -172,9 +176,15 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_depth=settings.max_json_depth,
         max_inflight_bytes=settings.max_inflight_bytes,
+        body_timeout=settings.body_timeout_s,
     )
     # Added last, so outermost: it times, counts and logs every request, refused ones too.
-    app.add_middleware(AccessLog, metrics=metrics, log_listing_text=settings.log_listing_text)
+    app.add_middleware(
+        AccessLog,
+        metrics=metrics,
+        log_listing_text=settings.log_listing_text,
+        log_level=settings.log_level,
+    )
     app.state.metrics = metrics
     register_error_handlers(app)
     app.include_router(health.router)
