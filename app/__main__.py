@@ -24,7 +24,7 @@ from uvicorn.supervisors import Multiprocess
 from app.config import get_settings
 from app.main import configure_logging, create_app
 from app.observability.metrics import MetricsFolderError, check_metrics_folder
-from app.serving import HTTP_PROTOCOL
+from app.serving import HTTP_PROTOCOL, bound_allocator
 from app.workers import GROUP_DIR_VARIABLE, WorkerGroup, group_from_environment
 
 logger = logging.getLogger("akar_gate")
@@ -32,6 +32,7 @@ logger = logging.getLogger("akar_gate")
 
 def worker_app() -> FastAPI:
     """What each worker process builds (uvicorn imports this by name): JSON logs, then the app."""
+    bound_allocator()
     configure_logging(get_settings().log_level)
     return create_app(worker_group=group_from_environment())
 
@@ -77,6 +78,7 @@ def main() -> None:
         "access_log": False,
     }
     if args.workers == 1:
+        bound_allocator()
         uvicorn.run(create_app(settings), http=HTTP_PROTOCOL, **common)
     else:
         directory = Path(tempfile.mkdtemp(prefix="akar-workers-"))

@@ -52,9 +52,10 @@ BATCH_CHUNK = 256
 # titles. Real titles (about 80 characters) fill 256 listings long before it.
 CHUNK_CHARS = 128_000
 # Batches predicted at once in one process: each holds one chunk's n-grams (about 90 bytes
-# per character of text); more threads would only add memory, not speed, under the GIL.
+# per character of text). One: a worker screens on one core under the GIL, so a second batch
+# at once adds memory (the attack suite: 257 MB peak with two, 233 MB with one), not speed.
 # Single listings (on the event loop) are never held back.
-CONCURRENT_BATCHES = 2
+CONCURRENT_BATCHES = 1
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
 
 
