@@ -29,7 +29,9 @@ async def start(state: ServiceState, metrics: Metrics, settings: Settings) -> gr
             ("grpc.so_reuseport", 1),
         ]
     )
-    service = InferenceService(state, metrics, log_listing_text=settings.log_listing_text)
+    service = InferenceService(
+        state, metrics, log_listing_text=settings.log_listing_text, log_level=settings.log_level
+    )
     server.add_generic_rpc_handlers((service.handler(),))
     health_pb2_grpc.add_HealthServicer_to_server(Health(state), server)
     address = f"{settings.grpc_host}:{settings.grpc_port}"

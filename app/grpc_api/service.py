@@ -72,13 +72,20 @@ Handler = Callable[[Any], Awaitable[Message]]
 class InferenceService:
     """`inference.GRPCInferenceService` over the process's ServiceState."""
 
-    def __init__(self, state: ServiceState, metrics: Metrics, *, log_listing_text: bool) -> None:
+    def __init__(
+        self,
+        state: ServiceState,
+        metrics: Metrics,
+        *,
+        log_listing_text: bool,
+        log_level: str = "info",
+    ) -> None:
         self.state = state
         self.metrics = metrics
         self.observe = ScreeningObserver(metrics, state)
         self._follow_ups: set[asyncio.Task[None]] = set()
         self.log_listing_text = log_listing_text
-        self.logger = configure_access_logger()
+        self.logger = configure_access_logger(log_level)
 
     def handler(self) -> grpc.GenericRpcHandler:
         methods: dict[str, tuple[type[Message], Handler, bool]] = {

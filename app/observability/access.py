@@ -91,11 +91,18 @@ def _run_after(work: list[Callable[[], None]]) -> None:
 class AccessLog:
     """Times every HTTP request, counts it, logs it as JSON and returns its X-Request-ID."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, log_listing_text: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        log_listing_text: bool = False,
+        log_level: str = "info",
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.log_listing_text = log_listing_text
-        self.logger = configure_access_logger()
+        self.logger = configure_access_logger(log_level)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

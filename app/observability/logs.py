@@ -40,8 +40,9 @@ class _Stdout(logging.Handler):
             self.handleError(record)
 
 
-def configure_access_logger() -> logging.Logger:
-    """The per-request logger writes JSON lines to stdout in every worker process.
+def configure_access_logger(level: str = "info") -> logging.Logger:
+    """The per-request logger writes JSON lines to stdout in every worker process, at `level`
+    (AKAR_LOG_LEVEL): at "warning" only the 5xx lines (ERROR) remain.
 
     Worker processes started by uvicorn never run `configure_logging` (only the parent
     does), so the access logger brings its own handler instead of relying on the root's.
@@ -51,6 +52,6 @@ def configure_access_logger() -> logging.Logger:
         handler = _Stdout()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(level.upper())
     logger.propagate = False
     return logger

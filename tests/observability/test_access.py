@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.observability.logs import configure_access_logger
+
 HEX32 = re.compile(r"[0-9a-f]{32}")
 SECRET_TITLE = "Kemeja Batik Motif Rahasia"
 
@@ -173,3 +175,17 @@ def test_a_client_leaving_mid_body_is_counted_as_such_not_as_a_500(
     screen = {"method": "POST", "route": "unmatched"}
     assert metrics("akar_http_requests_total", **screen, status="499") == 1
     assert metrics("akar_http_requests_total", **screen, status="500") is None
+
+
+def test_at_log_level_warning_only_server_errors_are_logged(
+    make_client: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = make_client(log_level="warning", max_inflight_bytes=100)
+    capsys.readouterr()
+    try:
+        assert client.post("/v1/screen", json={"title": "kemeja batik"}).status_code == 200
+        shed = client.post("/v1/screen", json={"title": "kemeja batik pria " * 20})
+        assert shed.status_code == 503
+        assert [(x["level"], x["status"]) for x in _access(capsys)] == [("ERROR", 503)]
+    finally:  # the access logger is the process's: the other tests' clients log at INFO
+        configure_access_logger("info")
