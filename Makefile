@@ -21,6 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check app training tests bench
+	$(BIN)/ruff format --check app training tests bench
 	$(BIN)/mypy app training --exclude 'training/data/'
 	$(BIN)/pytest
 

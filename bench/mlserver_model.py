@@ -54,18 +54,18 @@ class ScreeningEstimator:
         return cls.from_pipelines(load_pipelines(model_dir))
 
     @staticmethod
-    def records(X: Any) -> list[dict[str, str]]:  # noqa: N803
+    def records(X: Any) -> list[dict[str, str]]:
         """Decoded V2 input (any shape of str or bytes) to listings with only a title."""
         return [{"title": _text(v)} for v in np.asarray(X, dtype=object).ravel().tolist()]
 
-    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict_proba(self, X: Any) -> np.ndarray:
         """(n, clusters + 1): the cluster probabilities, then P(import)."""
         listings = self.records(X)
         cluster = self.cluster.predict_proba(listings)
         origin = self.origin.predict_proba(listings)[:, self.import_column]
         return np.column_stack([cluster, origin])
 
-    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+    def predict(self, X: Any) -> np.ndarray:
         """The most probable cluster per title (MLServer's default output)."""
         labels = np.array(self.cluster_labels, dtype=object)
         best: np.ndarray = self.cluster.predict_proba(self.records(X)).argmax(axis=1)

@@ -277,7 +277,7 @@ class Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
             return health_pb2.HealthCheckResponse.SERVING
         return health_pb2.HealthCheckResponse.NOT_SERVING
 
-    async def Check(  # noqa: N802 (the protocol's name)
+    async def Check(
         self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> health_pb2.HealthCheckResponse:
         if request.service not in self.SERVICES:

@@ -36,10 +36,10 @@ class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.without_origin = without_origin
         self.normalizer = normalizer
 
-    def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:  # noqa: N803
+    def fit(self, X: Iterable[Any], y: Any = None) -> ListingText:
         return self
 
-    def transform(self, X: Iterable[Any]) -> np.ndarray:  # noqa: N803
+    def transform(self, X: Iterable[Any]) -> np.ndarray:
         # Pickles made before an option existed have no attribute: it was off (revision 1).
         quality_claims = bool(getattr(self, "quality_claims", False))
         without_origin = bool(getattr(self, "without_origin", False))

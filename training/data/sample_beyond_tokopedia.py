@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from training.data import (  # noqa: E402
+from training.data import (
     DEV_LABELS,
     VALIDATION_LABELS,
     Example,
     load_hand_labels,
     load_sources,
 )
-from training.language import ENGLISH, language  # noqa: E402
+from training.language import ENGLISH, language
 
 SEED = 20261205
 LAZADA = "lazada_items_2019.csv"

@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from training.data import (  # noqa: E402
+from training.data import (
     VALIDATION_LABELS,
     Example,
     load_hand_labels,
     load_sources_by_name,
 )
-from training.mapping import _FASHION_ITEM  # noqa: E402
+from training.mapping import _FASHION_ITEM
 
 UMKM = "tokopedia_umkm_2025.csv"
 PRODUCTS_2019 = "tokopedia_products_2019.csv"
