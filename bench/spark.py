@@ -45,6 +45,7 @@ from bench.common import (
     real_titles,
     save_report,
 )
+from training.rescreen.java import ensure_java
 from training.rescreen.job import Job, run
 
 CHUNK = 1000
@@ -113,6 +114,7 @@ def main() -> None:
         source.mkdir()
         input_bytes = _write_input(source, titles, args.rows, files=4 * cores)
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter
+        ensure_java()  # the spark extra's Java when the machine has none
         spark = (
             SparkSession.builder.master(args.master)
             .appName("bench-rescreen")

@@ -27,6 +27,7 @@ from app.config import Settings
 from app.main import create_app
 from training import data
 from training.__main__ import main as training_main
+from training.rescreen.java import ensure_java
 from training.rescreen.job import Job, run
 from training.rescreen.layout import INPUT_COLUMNS
 
@@ -147,6 +148,7 @@ def _would_be_blocks(answers: dict[str, dict[str, Any]]) -> tuple[Counter[str], 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
     with pytest.MonkeyPatch.context() as mp:
+        ensure_java()  # the spark extra's Java when the machine has none
         mp.setenv("PYSPARK_PYTHON", sys.executable)
         mp.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
         session = (

@@ -36,9 +36,11 @@ def run(args: argparse.Namespace) -> int:
     from pyspark.sql import SparkSession
 
     from training.rescreen import report
+    from training.rescreen.java import ensure_java
     from training.rescreen.job import Job
     from training.rescreen.job import run as run_job
 
+    ensure_java()
     # Classic, not Spark Connect: the job ships the model with the SparkContext.
     builder = SparkSession.builder.appName("akar-rescreen").config("spark.api.mode", "classic")
     if args.master:
