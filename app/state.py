@@ -6,6 +6,7 @@ reference: a request that already took the old screener finishes on it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -153,6 +154,11 @@ class ServiceState:
             if self.listener is not None:
                 self.listener.record_model_load_failure()
             return
+        # The model lives as long as it serves: out of the cyclic garbage collector's sight, so
+        # that a full collection (triggered by whatever request allocates next) does not walk
+        # its objects: about 22 ms a collection otherwise. gc.freeze() is a list splice, O(1);
+        # what an earlier model leaves behind is freed by reference counting.
+        gc.freeze()
         p = screener.policy
         logger.info(
             "serving model %s (%s) with policy %s (%s)",
