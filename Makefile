@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck train evaluate clean browser grpc-code
+.PHONY: install run test check docs lint typecheck train evaluate clean browser grpc-code
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,22 @@ test: $(STAMP) browser
 	$(BIN)/ruff format --check app training tests bench
 	$(BIN)/mypy app training --exclude 'training/data/'
 	$(BIN)/pytest
+
+# The fast tier, for every edit (under a minute): lint, types, and the tests that need no
+# training, Spark, browser, container, promtool or server process (`make test` runs them all).
+FAST_IGNORE := --ignore=tests/ui --ignore=tests/clients --ignore=tests/deploy \
+  --ignore=tests/training/test_rescreen.py --ignore=tests/training/test_rescreen_worker.py \
+  --ignore=tests/test_process.py --ignore=tests/test_worker_group.py --ignore=tests/test_soak.py \
+  --ignore=tests/grpc_api --ignore=tests/bench
+check: $(STAMP)
+	$(BIN)/ruff check app training tests bench
+	$(BIN)/ruff format --check app training tests bench
+	$(BIN)/mypy app training --exclude 'training/data/'
+	$(BIN)/pytest -q -m 'not slow' $(FAST_IGNORE)
+
+# The settings reference in docs/operations.md, from the Settings class (a test checks it).
+docs: $(STAMP)
+	$(BIN)/python -m app.config docs/operations.md
 
 # The page's browser tests (tests/ui/) drive Debian's chromium through chromium-driver:
 # installed once (as root, apt-get); where that is impossible they skip and say why.

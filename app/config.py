@@ -13,7 +13,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AliasChoices, Field
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "A request body sent in pieces may pause this long between them; past it, 408. Under "
-            "the in-flight bound, bodies paused for a second are dropped (408) to make room."
+            "the in-flight bound, bodies paused for 0.25 s are dropped (408) to make room."
         ),
     )
     max_json_depth: int = Field(
@@ -129,7 +129,11 @@ class Settings(BaseSettings):
     grpc_host: str = Field(
         "127.0.0.1", description="Address gRPC listens on (0.0.0.0: every interface)."
     )
-    log_level: str = "info"
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info",
+        description="Log level of the JSON log lines on stderr and of the per-request access "
+        "lines on stdout: at warning, only the 5xx access lines are written.",
+    )
     log_listing_text: bool = Field(
         False,
         description="Debugging only: put the screened titles in the per-request log line. "
@@ -164,3 +168,37 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+# -- the settings reference (docs/operations.md) ------------------------------------------------
+
+REFERENCE_BEGIN = "<!-- settings reference: made by `make docs` from app/config.py -->"
+REFERENCE_END = "<!-- end of the settings reference -->"
+
+
+def settings_reference() -> str:
+    """Every setting as a Markdown table row: its variable, default and description."""
+    rows = ["| variable | default | what |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        variable = alias.choices[0] if isinstance(alias, AliasChoices) else f"AKAR_{name.upper()}"
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default in (None, []) else f"`{default}`"
+        what = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `{variable}` | {shown} | {what} |")
+    return "\n".join(rows)
+
+
+def write_settings_reference(path: Path) -> None:
+    """Replaces the reference between its markers in `path` with the current one."""
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(REFERENCE_BEGIN, 1)
+    _, tail = rest.split(REFERENCE_END, 1)
+    block = f"{REFERENCE_BEGIN}\n{settings_reference()}\n{REFERENCE_END}"
+    path.write_text(head + block + tail, encoding="utf-8")
+
+
+if __name__ == "__main__":  # `make docs`: python -m app.config docs/operations.md
+    import sys
+
+    write_settings_reference(Path(sys.argv[1]))

@@ -113,12 +113,12 @@ def test_a_request_head_over_the_limit_is_431_and_the_server_serves_on(
     assert r.status_code == 200
 
 
-def test_the_readmes_python_client_snippet_runs_as_pasted(
+def test_the_docs_python_client_snippet_runs_as_pasted(
     server: tuple[str, subprocess.Popen[bytes], Path],
 ) -> None:
     url, _, _ = server
-    readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("## Python client") :]
+    docs = (REPO / "docs" / "api.md").read_text()
+    section = docs[docs.index("## Python client") :]
     snippet = section[section.index("```python\n") + 10 :]
     snippet = snippet[: snippet.index("```")]
     assert 'URL = "http://127.0.0.1:8000"' in snippet

@@ -23,7 +23,7 @@ from tests.deploy.promql import (
     promtool,
 )
 
-README = DEPLOY.parent / "README.md"
+RUNBOOK = DEPLOY.parent / "docs" / "operations.md"
 PROMETHEUS_RULE = DEPLOY / "k8s" / "prometheusrule.yaml"
 ASKED_FOR = {
     "AkarGateNotReady",
@@ -57,13 +57,13 @@ def test_each_alert_has_a_severity_a_summary_and_a_description(name: str) -> Non
     rule: dict[str, Any] = alerts()[name]
     assert rule["labels"]["severity"] in {"critical", "warning", "info"}
     assert rule["annotations"]["summary"].strip()
-    assert "Runbook: README.md#alerts-and-dashboard" in rule["annotations"]["description"]
-    # Every alert is about the service's scrape job, as the README says.
+    assert "Runbook: docs/operations.md#alerts-and-dashboard" in rule["annotations"]["description"]
+    # Every alert is about the service's scrape job, as the runbook says.
     assert 'job="akar-gate"' in rule["expr"]
 
 
-def test_each_alert_has_a_runbook_line_in_the_readme() -> None:
-    text = README.read_text()
+def test_each_alert_has_a_runbook_line_in_the_docs() -> None:
+    text = RUNBOOK.read_text()
     heading = "### Alerts and dashboard"
     assert heading in text
     section = text.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]

@@ -29,7 +29,8 @@ MANIFESTS = sorted(
 SHELL_VARIABLES = {"AKAR_WORKERS", "AKAR_PORT"}
 # Measured: bench/results/http.md (106 MB a worker), 1,000-listing batches (132 MB at peak),
 # the uvicorn supervisor and multiprocessing's tracker (~77 MB together).
-# Steady and worst-case worker RSS (README "A worker's memory, worst case"), supervisor + tracker.
+# Steady and worst-case worker RSS (docs/operations.md "A worker's memory, worst case"),
+# supervisor + tracker.
 WORKER_MB, WORKER_WORST_MB, SUPERVISOR_MB = 106, 250, 78
 
 
