@@ -79,7 +79,7 @@ promtool:
 	  || echo "promtool could not be installed: the promtool tests (tests/deploy/) will be skipped"
 
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
-.PHONY: bench bench-inprocess bench-http bench-spark bench-attacks
+.PHONY: bench bench-inprocess bench-http bench-grpc bench-spark bench-attacks
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
@@ -88,6 +88,11 @@ bench-inprocess: $(STAMP)
 bench-http: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python -m bench.http
+
+# gRPC beside REST (/v2) at 1 and 32 clients on 2 workers, with MLServer's gRPC in the same run
+# (about 5 minutes; `python -m bench.grpc --no-mlserver` skips MLServer).
+bench-grpc: $(STAMP)
+	$(BIN)/python -m bench.grpc
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m bench.spark
