@@ -7,11 +7,11 @@ not be able to make us spend a stack on ignored fields).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 
+import anyio
 import anyio.to_thread
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,7 +83,7 @@ class _Receiving:
     def __init__(self, held: int) -> None:
         self.held = held
         self.moved = time.monotonic()
-        self.evicted = asyncio.Event()
+        self.evicted = anyio.Event()
 
 
 class RequestLimits:
@@ -193,20 +193,25 @@ class RequestLimits:
         return await anyio.to_thread.run_sync(json_depth_exceeds, body, self.max_depth)
 
     async def _next_chunk(self, receive: Receive, arriving: _Receiving) -> Message:
-        """The next message of a body, unless it stalls past the timeout or is evicted."""
-        message = asyncio.ensure_future(receive())
-        evicted = asyncio.ensure_future(arriving.evicted.wait())
-        try:
-            await asyncio.wait(
-                (message, evicted), timeout=self.body_timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            evicted.cancel()
-            if not message.done():
-                message.cancel()
-        if arriving.evicted.is_set() or not message.done() or message.cancelled():
+        """The next message of a body, unless it stalls past the timeout or is evicted (anyio,
+        so that it runs on either of its back ends)."""
+        got: list[Message] = []
+
+        async def get(scope: anyio.CancelScope) -> None:
+            got.append(await receive())
+            scope.cancel()
+
+        async def watch(scope: anyio.CancelScope) -> None:
+            await arriving.evicted.wait()
+            scope.cancel()
+
+        with anyio.move_on_after(self.body_timeout):
+            async with anyio.create_task_group() as group:
+                group.start_soon(get, group.cancel_scope)
+                group.start_soon(watch, group.cancel_scope)
+        if arriving.evicted.is_set() or not got:
             raise _Stalled
-        return message.result()
+        return got[0]
 
     def _evict_stalled(self) -> None:
         """Drops the bodies that have not moved for STALLED_SECONDS; their bytes are given back
