@@ -22,7 +22,8 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from app.config import get_settings
-from app.main import configure_logging, create_app
+from app.main import create_app
+from app.observability.logs import configure_logging
 from app.observability.metrics import MetricsFolderError, check_metrics_folder
 from app.serving import HTTP_PROTOCOL, bound_allocator
 from app.workers import GROUP_DIR_VARIABLE, WorkerGroup, group_from_environment

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import signal
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from types import FrameType
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from app import signals
+from app.api_errors import register_error_handlers
 from app.config import Settings, get_settings
-from app.errors import AkarError, register_error_handlers
+from app.errors import AkarError
 from app.middleware import RequestLimits
 from app.observability.access import AccessLog
-from app.observability.logs import JsonFormatter
 from app.observability.metrics import Metrics
+from app.openapi import document_optional_auth
 from app.routes import admin, health, metadata, screen, ui, v2
 from app.routes import metrics as metrics_route
 from app.serving import give_back_memory_periodically
@@ -41,78 +38,6 @@ def fresh_settings() -> Settings:
     """Settings read again from the environment (for reloads: rotated keys, a new model)."""
     get_settings.cache_clear()
     return get_settings()
-
-
-def _reload_on_sighup(state: ServiceState) -> None:
-    def reload_logged() -> None:
-        try:
-            state.reload()
-        except AkarError:
-            pass  # logged by reload; the old model serves on
-
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload_logged))
-        if state.group is not None:
-            # Another worker coordinates a reload round: do what it asks of this one.
-            notice = functools.partial(state.group.on_notice, state)
-            loop.add_signal_handler(signal.SIGUSR1, lambda: loop.run_in_executor(None, notice))
-    except (NotImplementedError, RuntimeError, ValueError):
-        # Not the main thread (e.g. a test client): reload over HTTP only.
-        logger.debug("SIGHUP reload not available in this thread")
-
-
-def _drain_on_sigterm(state: ServiceState, seconds: float) -> None:
-    """On SIGTERM: readiness 503 at once, and only after `seconds` hand the signal to the
-    server (uvicorn), which then stops accepting, finishes in-flight requests and exits 0."""
-    try:
-        server_handler = signal.getsignal(signal.SIGTERM)
-    except ValueError:
-        return
-    if not callable(server_handler):
-        return
-
-    # uvicorn's handler is its Server's `handle_exit`; it records the signal and raises it
-    # again after shutdown, so the process would die of SIGTERM. Asking the server to exit
-    # through `should_exit` (its documented stop flag) shuts down the same way and exits 0.
-    server = getattr(server_handler, "__self__", None)
-
-    def stop(sig: int, frame: FrameType | None) -> None:
-        if server is not None and hasattr(server, "should_exit"):
-            server.should_exit = True
-        else:
-            server_handler(sig, frame)
-
-    def on_sigterm(sig: int, frame: FrameType | None) -> None:
-        state.shut_down()
-        logger.info("SIGTERM: not ready; stopping in %.1f s", seconds)
-        timer = threading.Timer(seconds, stop, args=(sig, frame))
-        timer.daemon = True
-        timer.start()
-
-    try:
-        signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:
-        pass  # not the main thread (e.g. a test client): nothing to drain
-
-
-def _document_optional_auth(app: FastAPI) -> None:
-    """Without API keys, screening needs none: the schema says so ('security: [{}, ...]'),
-    so clients and fuzzers are not told a header is required when it is not."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            for path, operations in schema.get("paths", {}).items():
-                if path.startswith("/v1/admin"):
-                    continue
-                for operation in operations.values():
-                    if "security" in operation:
-                        operation["security"] = [{}, *operation["security"]]
-        return app.openapi_schema or build()
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -142,8 +67,8 @@ def create_app(
                 raise
         if worker_group is not None:
             worker_group.join(state.serving)  # a worker without a model takes part too
-        _reload_on_sighup(state)
-        _drain_on_sigterm(state, settings.shutdown_drain_seconds)
+        signals.reload_on_sighup(state)
+        signals.drain_on_sigterm(state, settings.shutdown_drain_seconds)
         grpc_server = None
         if settings.grpc_port is not None:
             # Imported only here: see app/grpc_api/__init__.py.
@@ -156,11 +81,7 @@ def create_app(
         trimmer.cancel()
         if grpc_server is not None:
             await grpc_api.stop(grpc_server)
-        for sig in (signal.SIGHUP, signal.SIGUSR1):
-            try:
-                asyncio.get_running_loop().remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
+        signals.stop_reloading_on_signals()
         if worker_group is not None:
             worker_group.leave()
         state.screener = None
@@ -196,11 +117,5 @@ def create_app(
     app.include_router(ui.router)
     app.mount("/ui/static", ui.static_files, name="ui-static")
     if not settings.api_key_sha256:
-        _document_optional_auth(app)
+        document_optional_auth(app)
     return app
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=level.upper(), handlers=[handler])

@@ -16,7 +16,7 @@ import anyio.to_thread
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import speaks_v2
+from app.api_errors import error_body
 
 # The depth check is a fixed pipeline of primitives, each linear in its input by contract, with
 # no regex that could backtrack: (1) escapes removed by six bytes.replace passes (memchr-speed):
@@ -238,8 +238,7 @@ async def _reject(
     close: bool = False,
 ) -> None:
     """An error before routing, in the shape of the API the path belongs to."""
-    payload = {"error": detail} if speaks_v2(scope["path"]) else {"code": code, "detail": detail}
-    body = json.dumps(payload).encode()
+    body = json.dumps(error_body(scope["path"], code, detail)).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

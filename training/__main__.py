@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.screening.normalize import NORMALIZER, REVISIONS
+from app.screening.claims import NORMALIZER, REVISIONS
 from training import data
 from training.baselines import BASELINES
 from training.check_sources import check, format_check

@@ -12,10 +12,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from app.screening.claims import FOREIGN_COUNTRY_2, IMPORT_WORD, is_quality_claim
 from app.screening.countries import DOMESTIC as DOMESTIC_CODE
 from app.screening.countries import ISO_3166_ALPHA2
 from app.screening.markers import title_markers
-from app.screening.normalize import FOREIGN_COUNTRY_2, IMPORT_WORD, is_quality_claim, normalize
+from app.screening.normalize import normalize
 
 TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
 CLUSTERS = (TEXTILE, CULINARY, HANDICRAFT, OTHER)

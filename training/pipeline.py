@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from app.screening.normalize import NORMALIZER
+from app.screening.claims import NORMALIZER
 from app.screening.text import ListingText
 
 CLUSTER_FIELDS = ("title", "brand", "category", "description")

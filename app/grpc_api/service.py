@@ -21,6 +21,7 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from app.api_errors import status_of
 from app.errors import AkarError, BadInferenceRequestError, ModelNotFoundError
 from app.grpc_api import convert
 from app.grpc_api.proto import open_inference_pb2 as pb
@@ -141,7 +142,7 @@ class InferenceService:
                     task.add_done_callback(self._follow_ups.discard)
                 return response
             except AkarError as exc:
-                status = exc.status_code
+                status = status_of(exc)
                 code = STATUS_CODES.get(status, grpc.StatusCode.INTERNAL)
                 if status >= 500 and code == grpc.StatusCode.INTERNAL:
                     logger.error("rpc failed: %s: %s", exc.code, exc)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from app.screening.normalize import FOREIGN_COUNTRY_2
+from app.screening.claims import FOREIGN_COUNTRY_2
 
 PREFIX = "title_marker: "
 _COUNTRY = FOREIGN_COUNTRY_2[:-1] + r"|guangzhou|shenzhen|yiwu|beijing|shanghai|seoul|tokyo)"

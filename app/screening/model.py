@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from app.errors import ModelStoreError
-from app.screening.linear import LinearModel, Predictions, UnsupportedModel
+from app.screening.linear import LinearModel, Predictions
+from app.screening.tokenizers import UnsupportedModel
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

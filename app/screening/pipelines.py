@@ -19,19 +19,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from app.screening.linear import (
-    EVIDENCE_TERMS,
-    MIN_TERM_WEIGHT,
-    Block,
-    LinearClassifier,
-    LinearModel,
-    Predictions,
-    TfWeighting,
-    Tokenizer,
-    TokenizerSpec,
-    UnsupportedModel,
-)
+from app.screening.compiled import Block, LinearClassifier, TfWeighting
+from app.screening.linear import EVIDENCE_TERMS, MIN_TERM_WEIGHT, LinearModel, Predictions
 from app.screening.text import ListingText
+from app.screening.tokenizers import Tokenizer, TokenizerSpec, UnsupportedModel
 
 
 def parts(pipeline: Any) -> tuple[ListingText, list[TfidfVectorizer], LogisticRegression]:

@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import ModelStoreError
 from app.schemas import DataSource
-from app.screening.linear import LinearModel, UnsupportedModel
+from app.screening import linear_file
+from app.screening.linear import LinearModel
 from app.screening.model import ScreeningModel
+from app.screening.tokenizers import UnsupportedModel
 
 MANIFEST = "manifest.json"
 ARTIFACT = "model.joblib"
@@ -141,7 +143,7 @@ def load_model(model_dir: Path, *, compiled: bool = True) -> LoadedModel:
         content = _verified(model_dir, manifest.serving_artifact, manifest.serving_sha256)
         path = model_dir / manifest.serving_artifact
         try:
-            model = ScreeningModel.from_linear(LinearModel.load(content))
+            model = ScreeningModel.from_linear(linear_file.read(content))
         # A file that matches its hash can still be corrupt (written wrong, then hashed):
         # whatever reading it raises (a bad zip, a truncated array, a wrong key) means the
         # artifact cannot be served, which is a load failure, not a server error.
@@ -230,7 +232,7 @@ def save_model(
 
 def _save_serving(linear: LinearModel, model_dir: Path, manifest: Manifest) -> Manifest:
     path = model_dir / SERVING_ARTIFACT
-    linear.save(path)
+    linear_file.write(linear, path)
     return manifest.model_copy(
         update={"serving_artifact": SERVING_ARTIFACT, "serving_sha256": sha256_file(path)}
     )
@@ -249,7 +251,7 @@ def export_serving(model_dir: Path) -> Manifest:
     updated = _save_serving(model.linear, model_dir, manifest)
     try:
         self_check(
-            ScreeningModel.from_linear(LinearModel.load(model_dir / SERVING_ARTIFACT)),
+            ScreeningModel.from_linear(linear_file.read(model_dir / SERVING_ARTIFACT)),
             manifest.self_check,
         )
     except (ModelStoreError, UnsupportedModel) as exc:

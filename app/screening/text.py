@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from app.screening.normalize import NORMALIZER, compose
+from app.screening.claims import NORMALIZER
+from app.screening.normalize import compose
 
 
 class ListingText(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -5,6 +5,7 @@ import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 from fastapi.testclient import TestClient
@@ -212,17 +213,17 @@ def test_the_loaded_bytes_are_the_hashed_bytes(
     tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file replaced between the hash check and the load cannot be loaded unverified."""
-    from app.screening import store
+    from app.screening import linear_file, store
     from app.screening.linear import LinearModel
 
     copy = _copy(tiny_model_dir, tmp_path)
-    real_load = LinearModel.load.__func__  # type: ignore[attr-defined]
+    real_read = linear_file.read
 
-    def load_after_a_swap(cls: type[LinearModel], content: object) -> LinearModel:
+    def read_after_a_swap(content: BinaryIO) -> LinearModel:
         (copy / "serving.npz").write_bytes(b"replaced after the check")
-        return real_load(cls, content)  # type: ignore[no-any-return]
+        return real_read(content)
 
-    monkeypatch.setattr(LinearModel, "load", classmethod(load_after_a_swap))
+    monkeypatch.setattr(linear_file, "read", read_after_a_swap)
     loaded = store.load_model(copy)
     assert loaded.version == "tiny-1"
     assert loaded.model.compiled

@@ -18,19 +18,18 @@ from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
-from app.screening.linear import (
-    BATCH_CHUNK,
-    MAX_CACHED_WORD,
-    WORD_CACHE_BYTES,
-    LinearModel,
-    Tokenizer,
-    TokenizerSpec,
-    UnsupportedModel,
-    batch_chunks,
-)
+from app.screening import linear_file
+from app.screening.linear import BATCH_CHUNK, LinearModel, batch_chunks
 from app.screening.model import ScreeningModel
 from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
+from app.screening.tokenizers import (
+    MAX_CACHED_WORD,
+    WORD_CACHE_BYTES,
+    Tokenizer,
+    TokenizerSpec,
+    UnsupportedModel,
+)
 from tests.conftest import REPO, TINY_EXAMPLES
 from training.data import (
     SHARED_DATA,
@@ -89,8 +88,8 @@ def assert_reproduces(pipelines: dict[str, Pipeline], listings: list[dict[str, A
     compiled = ScreeningModel.from_pipelines(pipelines)
     assert compiled.compiled and compiled.linear is not None
     with tempfile.TemporaryDirectory() as tmp:
-        compiled.linear.save(Path(tmp) / "serving.npz")
-        loaded = LinearModel.load(Path(tmp) / "serving.npz")
+        linear_file.write(compiled.linear, Path(tmp) / "serving.npz")
+        loaded = linear_file.read(Path(tmp) / "serving.npz")
     expected_cluster = pipelines["cluster"].predict_proba(listings)
     expected_import = pipelines["origin"].predict_proba(listings)[:, 1]
     reference = ReferenceModel(pipelines).predict(listings)
@@ -242,8 +241,8 @@ def test_each_normaliser_revision_is_reproduced_and_recorded() -> None:
     assert_reproduces(pipelines, _tiny_listings() + disguised)
     assert_same_tokens(pipelines, _tiny_listings() + disguised)
     with tempfile.TemporaryDirectory() as tmp:
-        linear.save(Path(tmp) / "serving.npz")
-        loaded = LinearModel.load(Path(tmp) / "serving.npz")
+        linear_file.write(linear, Path(tmp) / "serving.npz")
+        loaded = linear_file.read(Path(tmp) / "serving.npz")
     assert (loaded.cluster.normalizer, loaded.origin.normalizer) == (2, 1)
 
 
@@ -251,9 +250,9 @@ def test_a_model_of_an_unknown_normaliser_is_refused(tmp_path: Path) -> None:
     pipelines = _tiny_fitted()
     pipelines["origin"].set_params(text__normalizer=99)
     path = tmp_path / "serving.npz"
-    compile_pipelines(pipelines).save(path)
+    linear_file.write(compile_pipelines(pipelines), path)
     with pytest.raises(UnsupportedModel, match="normaliser 99"):
-        LinearModel.load(path)
+        linear_file.read(path)
 
 
 def test_supported_settings_other_than_ours_are_reproduced() -> None:

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.screening.normalize import (
+from app.screening.claims import (
     MATERIAL_CLAIM_TOKEN_2,
     ORIGIN_CLAIM_TOKEN,
     QUALITY_CLAIM_TOKEN_2,
-    compose,
     drop_origin_words,
-    normalize,
 )
+from app.screening.normalize import compose, normalize
 from app.screening.text import ListingText
 
 

@@ -68,13 +68,13 @@ def test_development_and_validation_shops_both_leave_the_pool() -> None:
 
 
 def test_the_cli_trains_with_the_normaliser_revision_asked_for(tmp_path: Path) -> None:
-    from app.screening.linear import LinearModel
+    from app.screening import linear_file
     from training.__main__ import main
 
     out = tmp_path / "rev1"
     argv = ["train", "--limit", "300", "--normalizer", "1", "--output", str(out)]
     assert main([*argv, "--version", "rev1"]) == 0
-    linear = LinearModel.load(out / "serving.npz")
+    linear = linear_file.read(out / "serving.npz")
     assert {c.normalizer for c in linear.classifiers.values()} == {1}
     assert load_model(out).version == "rev1"
 
