@@ -57,7 +57,6 @@ import os
 import random
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -73,7 +72,6 @@ if __package__ in (None, ""):  # run as `python bench/attacks.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    REPO,
     RESULTS,
     Server,
     load_average,
@@ -106,23 +104,13 @@ class AttackServer(Server):
     """bench.common.Server, with PROMETHEUS_MULTIPROC_DIR set for several workers."""
 
     def __init__(self, workers: int, port: int, log: Path, metrics_dir: Path | None) -> None:
-        self.workers, self.port = workers, port
         env = os.environ | {"AKAR_LOG_LEVEL": "warning"}  # no access log line per request
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         if metrics_dir is not None:
             metrics_dir.mkdir(parents=True, exist_ok=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         self.log_path = log
-        self._log = log.open("w")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "--workers", str(workers), "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().__init__(workers, port, log, env)
 
 
 def free_port() -> int:

@@ -117,9 +117,13 @@ def wait_for_ok(url: str, proc: subprocess.Popen[bytes], started: float, timeout
 class Server:
     """`python -m app --workers N` in its own session, stopped through its process group."""
 
-    def __init__(self, workers: int, port: int, log: Path) -> None:
+    def __init__(
+        self, workers: int, port: int, log: Path, env: dict[str, str] | None = None
+    ) -> None:
+        """`env`: the server's environment (default: this one, AKAR_LOG_LEVEL=warning)."""
         self.workers, self.port = workers, port
-        env = os.environ | {"AKAR_LOG_LEVEL": "warning"}  # no access log line per request
+        if env is None:
+            env = os.environ | {"AKAR_LOG_LEVEL": "warning"}  # no access log line per request
         self._log = log.open("w")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(

@@ -44,7 +44,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -98,18 +97,9 @@ class GrpcServer(Server):
     """bench.common.Server with gRPC served beside HTTP (AKAR_GRPC_PORT)."""
 
     def __init__(self, workers: int, port: int, grpc_port: int, log: Path) -> None:
-        self.workers, self.port, self.grpc_port = workers, port, grpc_port
+        self.grpc_port = grpc_port
         env = os.environ | {"AKAR_LOG_LEVEL": "warning", "AKAR_GRPC_PORT": str(grpc_port)}
-        self._log = log.open("w")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "app", "--workers", str(workers), "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        super().__init__(workers, port, log, env)
 
 
 def infer_message(model: str, title: str) -> Any:
