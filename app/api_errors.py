@@ -17,6 +17,7 @@ from app.errors import (
     ForbiddenError,
     ModelNotFoundError,
     NotReadyError,
+    OverloadedError,
     UnauthorizedError,
 )
 
@@ -32,9 +33,13 @@ STATUS: dict[type[AkarError], int] = {
     ForbiddenError: 403,
     ModelNotFoundError: 404,
     NotReadyError: 503,
+    OverloadedError: 503,
 }
+# Seconds a client refused for load should wait (Retry-After) before it tries again.
+RETRY_AFTER_SECONDS = 1
 HEADERS: dict[type[AkarError], dict[str, str]] = {
     UnauthorizedError: {"WWW-Authenticate": "Bearer"},
+    OverloadedError: {"Retry-After": str(RETRY_AFTER_SECONDS)},
 }
 
 

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     grpc_host: str = Field(
         "127.0.0.1", description="Address gRPC listens on (0.0.0.0: every interface)."
     )
+    grpc_max_concurrent_rpcs: int = Field(
+        32,
+        gt=0,
+        description="gRPC calls one worker takes at once; past it RESOURCE_EXHAUSTED. Received "
+        "messages also count against max_inflight_bytes with HTTP's bodies (past it UNAVAILABLE).",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         "info",
         description="Log level of the JSON log lines on stderr and of the per-request access "

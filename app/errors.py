@@ -42,6 +42,12 @@ class ForbiddenError(AkarError):
     code = "FORBIDDEN"
 
 
+class OverloadedError(AkarError):
+    """The worker holds as many request bytes as it may (`AKAR_MAX_INFLIGHT_BYTES`)."""
+
+    code = "OVERLOADED"
+
+
 class ReloadError(AkarError):
     """A reload failed; the previous model and policy keep serving."""
 

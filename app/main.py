@@ -14,7 +14,7 @@ from app import signals
 from app.api_errors import register_error_handlers
 from app.config import Settings, get_settings
 from app.errors import AkarError
-from app.middleware import RequestLimits
+from app.middleware import InflightBytes, RequestLimits
 from app.observability.access import AccessLog
 from app.observability.metrics import Metrics
 from app.openapi import document_optional_auth
@@ -55,6 +55,8 @@ def create_app(
         fixed = settings
         source = settings_source or (lambda: fixed)
     metrics = Metrics(multiprocess_dir=settings.prometheus_multiproc_dir)
+    # The request bytes this worker holds at once, over HTTP and gRPC: one bound for both.
+    inflight = InflightBytes(settings.max_inflight_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,7 +76,7 @@ def create_app(
             # Imported only here: see app/grpc_api/__init__.py.
             from app.grpc_api import server as grpc_api
 
-            grpc_server = await grpc_api.start(state, metrics, settings)
+            grpc_server = await grpc_api.start(state, metrics, settings, inflight)
         # Memory freed after large batches goes back to the system (app/serving.py).
         trimmer = asyncio.create_task(give_back_memory_periodically())
         yield
@@ -98,6 +100,7 @@ def create_app(
         max_depth=settings.max_json_depth,
         max_inflight_bytes=settings.max_inflight_bytes,
         body_timeout=settings.body_timeout_s,
+        inflight=inflight,
     )
     # Added last, so outermost: it times, counts and logs every request, refused ones too.
     app.add_middleware(

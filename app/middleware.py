@@ -16,7 +16,7 @@ import anyio.to_thread
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api_errors import error_body
+from app.api_errors import RETRY_AFTER_SECONDS, error_body
 
 # The depth check is a fixed pipeline of primitives, each linear in its input by contract, with
 # no regex that could backtrack: (1) escapes removed by six bytes.replace passes (memchr-speed):
@@ -64,8 +64,6 @@ def json_depth_exceeds(body: bytes, max_depth: int, trace: Trace | None = None) 
 
 # Bodies at least this large are depth-checked in a thread: about 1 ms of checking on the loop.
 CHECK_IN_THREAD_BYTES = 64 * 1024
-# Seconds a client is asked to wait when the worker holds too many request bodies.
-RETRY_AFTER_SECONDS = 1
 # A body that sent nothing for this long is stalled: when the in-flight bound is reached it is
 # dropped (408) to make room, rather than refusing a request that arrives whole.
 STALLED_SECONDS = 0.25
@@ -86,6 +84,22 @@ class _Receiving:
         self.evicted = anyio.Event()
 
 
+class InflightBytes:
+    """The request bytes one worker holds at once, HTTP bodies and gRPC messages together,
+    against one bound (`AKAR_MAX_INFLIGHT_BYTES`). Both are served by the worker's one event
+    loop, so no lock is needed."""
+
+    __slots__ = ("held", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    @property
+    def over(self) -> bool:
+        return self.held > self.limit
+
+
 class RequestLimits:
     """Body size, JSON depth and the bytes of bodies held at once, checked before any parsing.
 
@@ -102,15 +116,19 @@ class RequestLimits:
         max_depth: int,
         max_inflight_bytes: int,
         body_timeout: float = 10.0,
+        inflight: InflightBytes | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self.max_inflight_bytes = max_inflight_bytes
         self.body_timeout = body_timeout
-        # Bytes of the request bodies this worker holds now (one event loop: no lock needed).
-        self.inflight_bytes = 0
+        # Shared with gRPC when it is on (app/main.py), so both count against one bound.
+        self.inflight = inflight if inflight is not None else InflightBytes(max_inflight_bytes)
         self._receiving: set[_Receiving] = set()
+
+    @property
+    def inflight_bytes(self) -> int:
+        return self.inflight.held
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -135,13 +153,13 @@ class RequestLimits:
                     return
                 chunk = message.get("body", b"")
                 held += len(chunk)
-                self.inflight_bytes += len(chunk)
+                self.inflight.held += len(chunk)
                 if held > self.max_bytes:
                     await self._too_large(scope, send)
                     return
-                if self.inflight_bytes > self.max_inflight_bytes:
+                if self.inflight.over:
                     self._evict_stalled()
-                if self.inflight_bytes > self.max_inflight_bytes:
+                if self.inflight.over:
                     await _reject(
                         scope,
                         send,
@@ -183,7 +201,7 @@ class RequestLimits:
                 self._receiving.discard(arriving)
                 if arriving.evicted.is_set():
                     held = 0  # given back already, by the request that evicted it
-            self.inflight_bytes -= held
+            self.inflight.held -= held
 
     async def _too_deep(self, body: bytes) -> bool:
         """The depth check; for a large body in a thread (its numpy stages let go of the GIL),
@@ -221,7 +239,7 @@ class RequestLimits:
             if now - arriving.moved >= STALLED_SECONDS and not arriving.evicted.is_set():
                 arriving.evicted.set()
                 self._receiving.discard(arriving)
-                self.inflight_bytes -= arriving.held
+                self.inflight.held -= arriving.held
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
         detail = f"request body is larger than {self.max_bytes} bytes"

@@ -20,9 +20,12 @@ import asyncio
 import ctypes
 import ctypes.util
 import functools
+import json
 import socket
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.api_errors import error_body
 
 
 def set_nodelay(transport: asyncio.BaseTransport) -> None:
@@ -38,12 +41,19 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
 # (browsers send a few KiB), far below a worker's memory.
 MAX_HEAD_BYTES = 64 * 1024
 REJECT_LINGER_SECONDS = 2.0
-_TOO_LARGE = b"request line and headers are larger than %d bytes" % MAX_HEAD_BYTES
-_431 = (
-    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-    b"content-type: text/plain; charset=utf-8\r\n"
-    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)
-)
+
+
+def _too_large_answer(path: bytes) -> bytes:
+    """The 431, in the error shape of the API the request line names (`/v2`: the protocol's),
+    as every other error; the path may be empty when the request line itself is too long."""
+    detail = f"request line and headers are larger than {MAX_HEAD_BYTES} bytes"
+    target = path.decode("latin-1").split("?", 1)[0]
+    body = json.dumps(error_body(target, "HEADERS_TOO_LARGE", detail)).encode()
+    return (
+        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        b"content-type: application/json\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+    )
 
 
 class ServingProtocol(HttpToolsProtocol):
@@ -77,7 +87,8 @@ class ServingProtocol(HttpToolsProtocol):
     def _reject(self) -> None:
         self.logger.warning("request head over %d bytes: 431", MAX_HEAD_BYTES)
         self._rejected = True
-        self.transport.write(_431)
+        # httptools has parsed the request line's target by now, unless the line is the excess.
+        self.transport.write(_too_large_answer(getattr(self, "url", b"")))
         # Half-close: the client reads the answer and closes; if it does not, we do soon.
         if self.transport.can_write_eof():
             self.transport.write_eof()

@@ -16,6 +16,7 @@ from app.api_errors import error_body, headers_of, status_of
         (errors.ForbiddenError, 403),
         (errors.ModelNotFoundError, 404),
         (errors.NotReadyError, 503),
+        (errors.OverloadedError, 503),
         (errors.ModelStoreError, 500),
         (errors.PolicyError, 500),
         (errors.ReloadError, 500),
@@ -29,6 +30,10 @@ def test_each_domain_error_has_its_status(error: type[errors.AkarError], status:
 def test_a_missing_key_asks_for_a_bearer_token() -> None:
     assert headers_of(errors.UnauthorizedError("x")) == {"WWW-Authenticate": "Bearer"}
     assert headers_of(errors.ForbiddenError("x")) is None
+
+
+def test_an_overloaded_worker_says_when_to_retry() -> None:
+    assert headers_of(errors.OverloadedError("x")) == {"Retry-After": "1"}
 
 
 def test_each_api_has_its_shape() -> None:

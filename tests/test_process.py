@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -102,7 +103,16 @@ def test_a_request_head_over_the_limit_is_431_and_the_server_serves_on(
 
     url, _, _ = server
     huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (4 * MAX_HEAD_BYTES)
-    assert _raw(url, huge).startswith(b"HTTP/1.1 431 ")
+    head, _, body = _raw(url, huge).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert json.loads(body)["code"] == "HEADERS_TOO_LARGE"
+    # Under /v2 in the protocol's shape, as every /v2 error.
+    huge_v2 = huge.replace(b"/healthz", b"/v2/models/akar-gate/infer?x=1")
+    head, _, body = _raw(url, huge_v2).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert json.loads(body) == {
+        "error": f"request line and headers are larger than {MAX_HEAD_BYTES} bytes"
+    }
     # Many small headers, complete: more than the limit and one read (256 KiB) together.
     many = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * (MAX_HEAD_BYTES // 2)
     assert _raw(url, many + b"\r\n").startswith(b"HTTP/1.1 431 ")

@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2_grpc
 
 from app.config import Settings
 from app.grpc_api.service import Health, InferenceService
+from app.middleware import InflightBytes
 from app.observability.metrics import Metrics
 from app.state import ServiceState
 
@@ -19,18 +20,28 @@ logger = logging.getLogger("akar_gate")
 STOP_GRACE_SECONDS = 10.0
 
 
-async def start(state: ServiceState, metrics: Metrics, settings: Settings) -> grpc.aio.Server:
+async def start(
+    state: ServiceState, metrics: Metrics, settings: Settings, inflight: InflightBytes
+) -> grpc.aio.Server:
     """Serves gRPC on `grpc_host:grpc_port`. Each worker binds the same port (SO_REUSEPORT,
     grpc's default on Linux) and the kernel spreads connections over them, as for HTTP."""
     server = grpc.aio.server(
+        # Calls past it get RESOURCE_EXHAUSTED from grpc itself. So the messages a worker holds
+        # are bounded twice: this many still arriving, each at most max_receive_message_length,
+        # and the received ones by the in-flight bytes shared with HTTP (InferenceService).
+        maximum_concurrent_rpcs=settings.grpc_max_concurrent_rpcs,
         options=[
             # A message over the HTTP body limit is RESOURCE_EXHAUSTED, refused by grpc itself.
             ("grpc.max_receive_message_length", settings.max_body_bytes),
             ("grpc.so_reuseport", 1),
-        ]
+        ],
     )
     service = InferenceService(
-        state, metrics, log_listing_text=settings.log_listing_text, log_level=settings.log_level
+        state,
+        metrics,
+        log_listing_text=settings.log_listing_text,
+        log_level=settings.log_level,
+        inflight=inflight,
     )
     server.add_generic_rpc_handlers((service.handler(),))
     health_pb2_grpc.add_HealthServicer_to_server(Health(state), server)

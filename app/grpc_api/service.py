@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -22,9 +22,10 @@ from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from app.api_errors import status_of
-from app.errors import AkarError, BadInferenceRequestError, ModelNotFoundError
+from app.errors import AkarError, BadInferenceRequestError, ModelNotFoundError, OverloadedError
 from app.grpc_api import convert
 from app.grpc_api.proto import open_inference_pb2 as pb
+from app.middleware import InflightBytes
 from app.observability.access import (
     CLIENT_CLOSED,
     REQUEST_ID_HEADER,
@@ -58,6 +59,8 @@ SERVER_VERSION = "1.0.0"
 # Up to this many listings are screened on the event loop (as /v1/screen does: less CPU than
 # the hop to a thread); larger batches go to a thread, so the loop serves others meanwhile.
 INLINE_LISTINGS = 8
+# How often an open grpc.health.v1 Watch looks at the status.
+WATCH_POLL_SECONDS = 1.0
 STATUS_CODES = {
     400: grpc.StatusCode.INVALID_ARGUMENT,
     401: grpc.StatusCode.UNAUTHENTICATED,
@@ -80,8 +83,11 @@ class InferenceService:
         *,
         log_listing_text: bool,
         log_level: str = "info",
+        inflight: InflightBytes | None = None,
     ) -> None:
         self.state = state
+        # The worker's bound on request bytes held at once, shared with HTTP's bodies.
+        self.inflight = inflight if inflight is not None else InflightBytes(2**63)
         self.metrics = metrics
         self.observe = ScreeningObserver(metrics, state)
         self._follow_ups: set[asyncio.Task[None]] = set()
@@ -124,7 +130,10 @@ class InferenceService:
             self.metrics.in_flight.inc()
             status, code = 200, grpc.StatusCode.OK
             start = time.perf_counter()
+            self.inflight.held += len(raw)
             try:
+                if self.inflight.over:
+                    raise OverloadedError("this worker holds too many requests; retry shortly")
                 if needs_key:
                     self.state.keys.check(metadata.get("authorization"))
                 try:
@@ -156,6 +165,7 @@ class InferenceService:
                 await context.abort(code, "internal server error", trailer)
             finally:
                 elapsed = time.perf_counter() - start
+                self.inflight.held -= len(raw)
                 self.metrics.in_flight.dec()
                 current_request.reset(token)
                 labels = ("GRPC", route, str(status))
@@ -284,3 +294,23 @@ class Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
         if request.service not in self.SERVICES:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
         return health_pb2.HealthCheckResponse(status=self._status())
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
+        """The status now, then each change (checked every WATCH_POLL_SECONDS); an unknown
+        service is SERVICE_UNKNOWN, as the protocol asks. The stream ends with NOT_SERVING once
+        the drain has started, so that open watches never hold up the shutdown."""
+        last = None
+        while True:
+            draining = self.state.shutting_down.is_set()  # read first: the status then shows it
+            if request.service not in self.SERVICES:
+                status = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+            else:
+                status = self._status()
+            if status != last:
+                yield health_pb2.HealthCheckResponse(status=status)
+                last = status
+            if draining:
+                return
+            await asyncio.sleep(WATCH_POLL_SECONDS)

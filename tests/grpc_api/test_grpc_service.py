@@ -311,6 +311,59 @@ def test_health_service_answers_for_the_server_and_the_inference_service(
     assert code == grpc.StatusCode.NOT_FOUND
 
 
+def test_health_watch_streams_the_status_and_ends_when_the_drain_starts(
+    make_server: Any,
+) -> None:
+    server = make_server(shutdown_drain_seconds="5")
+    with grpc.insecure_channel(server.target) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        unknown = health.Watch(health_pb2.HealthCheckRequest(service="other"), timeout=TIMEOUT)
+        assert next(unknown).status == health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
+        unknown.cancel()
+        watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=TIMEOUT)
+        assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+        server.proc.send_signal(signal.SIGTERM)
+        assert [answer.status for answer in watch] == [health_pb2.HealthCheckResponse.NOT_SERVING]
+    assert server.proc.wait(timeout=60) == 0
+
+
+def test_calls_past_the_concurrency_bound_are_resource_exhausted(make_server: Any) -> None:
+    server = make_server(grpc_max_concurrent_rpcs="1")
+    request = _infer(inputs=[bytes_input("title", [b"kopi"])])
+    with grpc.insecure_channel(server.target) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(), timeout=TIMEOUT
+        )
+        next(watch)  # an open stream: the one call this worker holds
+        code, _ = code_of(lambda: stub.ModelInfer(request, timeout=TIMEOUT))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        watch.cancel()
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # the cancelled stream's slot is given back
+            try:
+                answer = stub.ModelInfer(request, timeout=TIMEOUT)
+                break
+            except grpc.RpcError as exc:
+                assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert time.monotonic() < deadline, "the slot was never given back"
+                time.sleep(0.05)
+    assert contents_columns(answer)["cluster"] == ["culinary"]
+
+
+def test_messages_count_against_the_in_flight_bytes_shared_with_http(make_server: Any) -> None:
+    server = make_server(max_inflight_bytes="300")
+    small = _infer(inputs=[bytes_input("title", [b"kopi"])])
+    large = _infer(inputs=[bytes_input("title", [b"kemeja batik " * 30])])
+    assert len(large.SerializeToString()) > 300 > len(small.SerializeToString())
+    with grpc.insecure_channel(server.target) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        assert contents_columns(stub.ModelInfer(small, timeout=TIMEOUT))["cluster"] == ["culinary"]
+        code, details = code_of(lambda: stub.ModelInfer(large, timeout=TIMEOUT))
+    assert code == grpc.StatusCode.UNAVAILABLE
+    assert details == "this worker holds too many requests; retry shortly"
+
+
 def test_without_a_model_infer_is_unavailable_and_health_not_serving(
     make_server: Any, tmp_path: Path
 ) -> None:
