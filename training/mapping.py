@@ -16,12 +16,11 @@ from app.screening.claims import FOREIGN_COUNTRY_2, IMPORT_WORD, is_quality_clai
 from app.screening.countries import DOMESTIC as DOMESTIC_CODE
 from app.screening.countries import ISO_3166_ALPHA2
 from app.screening.markers import title_markers
+from app.screening.model import CLUSTER_LABELS, ORIGIN_LABELS
 from app.screening.normalize import normalize
 
-TEXTILE, CULINARY, HANDICRAFT, OTHER = "textile_fashion", "culinary", "handicraft", "other"
-CLUSTERS = (TEXTILE, CULINARY, HANDICRAFT, OTHER)
-DOMESTIC, IMPORT = "domestic", "import"
-ORIGINS = (DOMESTIC, IMPORT)
+TEXTILE, CULINARY, HANDICRAFT, OTHER = CLUSTERS = CLUSTER_LABELS
+DOMESTIC, IMPORT = ORIGINS = ORIGIN_LABELS
 
 
 class MappingRowLike(Protocol):

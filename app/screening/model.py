@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 import numpy as np
 
 from app.errors import ModelStoreError
+from app.schemas import ClusterLabel, OriginLabel
 from app.screening.linear import LinearModel, Predictions
 from app.screening.tokenizers import UnsupportedModel
 
@@ -25,8 +26,9 @@ __all__ = ["CLUSTER_LABELS", "ORIGIN_LABELS", "Predictions", "ScreeningModel"]
 
 logger = logging.getLogger("akar_gate")
 
-CLUSTER_LABELS = ("textile_fashion", "culinary", "handicraft", "other")
-ORIGIN_LABELS = ("domestic", "import")
+# The labels' one definition is the API's (app/schemas.py); a model's classes must be these.
+CLUSTER_LABELS: tuple[str, ...] = get_args(ClusterLabel)
+ORIGIN_LABELS: tuple[str, ...] = get_args(OriginLabel)
 # The compiled form must reproduce scikit-learn on these before it is used.
 PROBE_LISTINGS: list[dict[str, str]] = [
     {"title": "Kemeja Batik Pria Lengan Panjang", "category": "fashion/pria/kemeja"},
