@@ -30,7 +30,7 @@ test: $(STAMP) browser
 FAST_IGNORE := --ignore=tests/ui --ignore=tests/clients --ignore=tests/deploy \
   --ignore=tests/training/test_rescreen.py --ignore=tests/training/test_rescreen_worker.py \
   --ignore=tests/test_process.py --ignore=tests/test_worker_group.py --ignore=tests/test_soak.py \
-  --ignore=tests/grpc_api --ignore=tests/bench
+  --ignore=tests/grpc_api --ignore=tests/bench --ignore=tests/test_docs_examples.py
 check: $(STAMP)
 	$(BIN)/ruff check app training tests bench
 	$(BIN)/ruff format --check app training tests bench

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -15,6 +14,7 @@ from app.config import (
     Settings,
     settings_reference,
 )
+from tests.docs_blocks import COMMAND_PAGES, SERVICE_PAGES, matches
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -40,6 +40,13 @@ def test_every_setting_is_described_and_the_reference_is_current() -> None:
         assert f"AKAR_{name.upper()}" in block or name == "prometheus_multiproc_dir"
 
 
+def test_every_page_has_its_code_blocks_run_by_one_test_module() -> None:
+    """tests/test_docs_examples.py runs the service's pages, tests/test_docs_commands.py the
+    others; a new page must be given to one of them."""
+    pages = [p.relative_to(REPO).as_posix() for p in [README, *DOCS]]
+    assert sorted(SERVICE_PAGES + COMMAND_PAGES) == sorted(pages)
+
+
 def test_links_between_the_docs_lead_somewhere() -> None:
     for page in [README, *DOCS]:
         for target in LINK.findall(page.read_text(encoding="utf-8")):
@@ -58,17 +65,6 @@ def _slug(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading).strip().lower().replace(" ", "-")
 
 
-def _matches(shown: Any, real: Any) -> bool:
-    """The README's answer against the real one: `"...": 0` in an object stands for the keys
-    not shown; everything shown must be equal."""
-    if isinstance(shown, dict):
-        keys = set(shown) - {"..."}
-        if "..." not in shown and set(real) != keys:
-            return False
-        return all(k in real and _matches(shown[k], real[k]) for k in keys)
-    return bool(shown == real)
-
-
 def test_the_readmes_call_gets_the_answer_it_shows(default_client: TestClient) -> None:
     text = README.read_text(encoding="utf-8")
     [command] = [b for b in _blocks(text, "sh") if "curl" in b]
@@ -78,4 +74,4 @@ def test_the_readmes_call_gets_the_answer_it_shows(default_client: TestClient) -
     assert path is not None and body is not None
     r = default_client.post(path.group(1), json=json.loads(body.group(1)))
     assert r.status_code == 200
-    assert _matches(json.loads(shown), r.json()), r.json()
+    assert matches(json.loads(shown), r.json()), r.json()

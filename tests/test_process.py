@@ -121,23 +121,3 @@ def test_a_request_head_over_the_limit_is_431_and_the_server_serves_on(
     assert _raw(url, ok + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 200 ")
     r = httpx.post(f"{url}/v1/screen/batch", json={"listings": [{"title": "kemeja " * 60}] * 900})
     assert r.status_code == 200
-
-
-def test_the_docs_python_client_snippet_runs_as_pasted(
-    server: tuple[str, subprocess.Popen[bytes], Path],
-) -> None:
-    url, _, _ = server
-    docs = (REPO / "docs" / "api.md").read_text()
-    section = docs[docs.index("## Python client") :]
-    snippet = section[section.index("```python\n") + 10 :]
-    snippet = snippet[: snippet.index("```")]
-    assert 'URL = "http://127.0.0.1:8000"' in snippet
-    snippet = snippet.replace("http://127.0.0.1:8000", url)
-    done = subprocess.run(
-        [sys.executable, "-c", snippet], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    first, second, third = done.stdout.splitlines()
-    assert first.startswith("block textile_fashion [")  # as the snippet's comment says
-    assert second.startswith("['allow', 'block'] akar-")
-    assert third == "allow"
