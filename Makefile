@@ -79,7 +79,7 @@ promtool:
 	  || echo "promtool could not be installed: the promtool tests (tests/deploy/) will be skipped"
 
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
-.PHONY: bench bench-inprocess bench-http bench-grpc bench-spark bench-attacks
+.PHONY: bench bench-inprocess bench-http bench-grpc bench-spark bench-attacks bench-fuzz
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
@@ -98,6 +98,12 @@ bench-spark: $(STAMP)
 	$(BIN)/python -m bench.spark
 
 # Hostile traffic against 1 and 2 workers (about 17 minutes): /healthz latency, worker RSS, restarts.
+# The long fuzz run (about 40 minutes): 2,000 examples per fuzz test, schemathesis' calls counted.
+bench-fuzz: $(STAMP)
+	AKAR_FUZZ_EXAMPLES=2000 $(BIN)/pytest -q -p bench.fuzzcount --hypothesis-show-statistics \
+	  tests/test_schema_fuzz.py tests/routes/test_v2.py tests/protocols/test_binary.py \
+	  tests/grpc_api/test_grpc_fuzz.py
+
 bench-attacks: $(STAMP)
 	$(BIN)/python -m bench.attacks
 

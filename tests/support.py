@@ -33,5 +33,5 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 def fuzz_examples(default: int) -> int:
     """Examples per fuzz test: `default` in the test run; `AKAR_FUZZ_EXAMPLES` for a long run
-    (the 20,000-case run of bench/README.md)."""
+    (`make bench-fuzz`, bench/README.md "Long fuzz run")."""
     return int(os.environ.get("AKAR_FUZZ_EXAMPLES", default))
