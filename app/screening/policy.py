@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+import numpy as np
 import yaml
 from pydantic import (
     BaseModel,
@@ -19,6 +20,7 @@ from pydantic import (
 
 from app.errors import PolicyError
 from app.schemas import ClusterLabel, Decision, PolicyMode
+from app.screening.columns import FLAG, reason_names
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 
@@ -49,30 +51,44 @@ class Policy(BaseModel):
     def _sorted_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(v)))
 
-    def decide(self, p_protected: float, p_import: float) -> Verdict:
-        """The enforce-mode verdict for one listing, before shadow mode is applied."""
+    def decide_many(self, p_protected: np.ndarray, p_import: np.ndarray) -> Verdicts:
+        """The enforce-mode verdicts, before shadow mode is applied: the one rule, over arrays
+        of probabilities (one element per listing)."""
         p_block = p_protected * p_import
-        if p_block >= self.thresholds.block:
-            return Verdict("block", ("PROTECTED_CLUSTER_IMPORT",))
-        if p_block <= self.thresholds.allow:
-            reasons = []
-            if p_protected < 0.5:
-                reasons.append("UNPROTECTED_CLUSTER")
-            if p_import < 0.5:
-                reasons.append("DOMESTIC_ORIGIN")
-            return Verdict("allow", tuple(reasons) or ("LOW_BLOCK_PROBABILITY",))
-        reasons = ["LOW_CONFIDENCE"]
-        if 0.2 < p_protected < 0.8:
-            reasons.append("UNCERTAIN_CLUSTER")
-        if 0.2 < p_import < 0.8:
-            reasons.append("UNCERTAIN_ORIGIN")
-        return Verdict("review", tuple(reasons))
+        block = p_block >= self.thresholds.block
+        allow = ~block & (p_block <= self.thresholds.allow)
+        review = ~(block | allow)  # also where a probability is NaN
+        unprotected = allow & (p_protected < 0.5)
+        domestic = allow & (p_import < 0.5)
+        flags = (
+            block * FLAG["PROTECTED_CLUSTER_IMPORT"]
+            | unprotected * FLAG["UNPROTECTED_CLUSTER"]
+            | domestic * FLAG["DOMESTIC_ORIGIN"]
+            | (allow & ~unprotected & ~domestic) * FLAG["LOW_BLOCK_PROBABILITY"]
+            | review * FLAG["LOW_CONFIDENCE"]
+            | (review & (0.2 < p_protected) & (p_protected < 0.8)) * FLAG["UNCERTAIN_CLUSTER"]
+            | (review & (0.2 < p_import) & (p_import < 0.8)) * FLAG["UNCERTAIN_ORIGIN"]
+        )
+        decisions = np.where(block, "block", np.where(allow, "allow", "review"))
+        return Verdicts(decisions, flags.astype(np.int64))
+
+    def decide(self, p_protected: float, p_import: float) -> Verdict:
+        """The enforce-mode verdict for one listing (`decide_many` of one)."""
+        v = self.decide_many(np.array([p_protected]), np.array([p_import]))
+        decision: Decision = v.decisions[0].item()
+        return Verdict(decision, reason_names(v.reasons[0].item()))
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     decision: Decision
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Verdicts:
+    decisions: np.ndarray  # (n,) str: "allow", "block" or "review"
+    reasons: np.ndarray  # (n,) bit flags of app.screening.columns.REASONS
 
 
 def load_policy(path: Path | None = None) -> Policy:
