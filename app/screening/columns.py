@@ -46,9 +46,7 @@ def reason_names(flags: int) -> tuple[str, ...]:
 
 def reason_lists(flags: np.ndarray) -> list[tuple[str, ...]]:
     """`reason_names` of each element; equal combinations share one tuple."""
-    distinct, inverse = np.unique(flags, return_inverse=True)
-    table = [reason_names(f) for f in distinct.tolist()]
-    return [table[i] for i in inverse.tolist()]
+    return [reason_names(f) for f in flags.tolist()]
 
 
 def round6(values: np.ndarray) -> np.ndarray:
@@ -57,13 +55,13 @@ def round6(values: np.ndarray) -> np.ndarray:
     numpy's own rounding scales by 1e6 first, so a value within about 1e-10 of a half-way
     point can round the other way; those few are rounded one by one as Python does.
     """
-    scaled = np.asarray(values, dtype=np.float64) * 1e6
-    out = np.rint(scaled) / 1e6
-    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    if len(near):
-        flat = out.reshape(-1)
-        source = np.asarray(values, dtype=np.float64).reshape(-1)
-        flat[near] = [round(v, 6) for v in source[near].tolist()]
+    scaled = values * 1e6
+    rounded = np.rint(scaled)
+    out: np.ndarray = rounded / 1e6
+    near = np.abs(scaled - rounded) > 0.5 - 1e-6
+    if near.any():
+        at = np.flatnonzero(near)
+        out.reshape(-1)[at] = [round(v, 6) for v in values.reshape(-1)[at].tolist()]
     return out
 
 

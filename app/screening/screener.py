@@ -27,6 +27,9 @@ logger = logging.getLogger("akar_gate")
 # A city field that says the place is abroad (Shopee shows "Luar Negeri" as the shop location
 # of a cross-border seller).
 _ABROAD = frozenset({"luar negeri", "overseas", "abroad"})
+_ORIGIN_LABELS = np.array(["domestic", "import"])
+_STRUCTURED, _MARKER = FLAG["STRUCTURED_ORIGIN_EVIDENCE"], FLAG["MARKETPLACE_MARKER"]
+_BLOCK = FLAG["PROTECTED_CLUSTER_IMPORT"]
 
 
 def _abroad(city: str | None) -> bool:
@@ -69,7 +72,7 @@ class Screener:
         labels = loaded.model.cluster_labels
         self._labels = tuple(labels)
         self._label_array = np.array(labels)
-        self._protected_columns = [
+        self._protected = [
             j for j, label in enumerate(labels) if label in policy.protected_clusters
         ]
 
@@ -113,40 +116,42 @@ class Screener:
                 listings, np.full(n, "review"), np.full(n, FLAG["MODEL_ERROR"], dtype=np.int64)
             )
         proba = preds.cluster_proba
-        p_protected = np.zeros(n)
         # Column by column: each listing's sum is taken in the order a loop over its row would.
-        for j in self._protected_columns:
-            p_protected += proba[:, j]
+        p_protected = sum((proba[:, j] for j in self._protected), start=np.zeros(n))
         # Per listing, because they read a listing's fields and its title's text (regexes):
-        # the explicit origin claims.
+        # the explicit origin claims, and their reason flags.
         structured = [structured_origin_evidence(listing) for listing in listings]
         markers = [title_markers(listing.title) for listing in listings]
-        has_structured = np.fromiter(map(bool, structured), bool, count=n)
-        has_markers = np.fromiter(map(bool, markers), bool, count=n)
+        claims = np.fromiter(
+            (
+                (_STRUCTURED if s else 0) | (_MARKER if m else 0)
+                for s, m in zip(structured, markers, strict=True)
+            ),
+            np.int64,
+            count=n,
+        )
         # An explicit claim decides, from a field or a marketplace's marker in the title: the
         # text model is not asked to overrule it.
-        p_import = np.where(has_structured | has_markers, 1.0, preds.import_proba)
+        p_import = np.where(claims != 0, 1.0, preds.import_proba)
         is_import = p_import >= 0.5
         verdicts = self.policy.decide_many(p_protected, p_import)
-        block = verdicts.decisions == "block"
-        reasons = (
-            verdicts.reasons
-            | (block & has_structured) * FLAG["STRUCTURED_ORIGIN_EVIDENCE"]
-            | (block & has_markers) * FLAG["MARKETPLACE_MARKER"]
-        )
-        best = proba.argmax(axis=1)  # the first of equal maxima
-        scores = round6(proba)
+        # The claims are named among the reasons of a block (whose only reason is this one).
+        reasons = np.where(verdicts.reasons == _BLOCK, verdicts.reasons | claims, verdicts.reasons)
+        # Rounded as answered, in one call: a numpy call costs more than its work on one listing.
+        k = len(self._labels)
+        rounded = round6(np.column_stack((proba, np.maximum(p_import, 1 - p_import), p_import)))
+        scores = rounded[:, :k]
         cluster = ClusterColumns(
             names=self._labels,
-            labels=self._label_array[best],
-            confidence=scores[np.arange(n), best],
+            labels=self._label_array[proba.argmax(axis=1)],  # the first of equal maxima
+            confidence=scores.max(axis=1),
             scores=scores,
             evidence=preds.cluster_terms,
         )
         origin = OriginColumns(
-            labels=np.where(is_import, "import", "domestic"),
-            confidence=round6(np.maximum(p_import, 1 - p_import)),
-            import_probability=round6(p_import),
+            labels=_ORIGIN_LABELS[is_import * 1],
+            confidence=rounded[:, k],
+            import_probability=rounded[:, k + 1],
             # Strings per listing: the claims found, or the text model's terms for an import.
             evidence=[
                 s + m if s or m else [f"title: '{t}'" for t in terms] if imp else []
