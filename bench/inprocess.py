@@ -1,12 +1,17 @@
-"""In-process benchmark: the compiled path against the plain scikit-learn pipeline, same run.
+"""In-process benchmark: the compiled path against the plain scikit-learn pipeline, and
+results as columns against one pydantic `ScreenResult` per listing, same run.
 
     .venv/bin/python -m bench.inprocess [--runs 5] [--cpu N]
 
 Single-listing latency (p50, p99) of `Screener.screen([listing])` (model and policy) and of
 `ScreeningModel.predict` alone, and batch throughput (batches of 1,000) of `Screener.screen`,
-on one core (the process is pinned to it). Every call screens a different real title from
-../shared/data; both paths get the same titles. Each figure is the median over `--runs` runs.
-Prints a table and writes it, with the machine, to bench/results/inprocess.md.
+on one core (the process is pinned to it). Then the compiled path's answer built both ways:
+`Screener.screen` (columns) and the frozen row-per-listing implementation
+(tests/screening/reference_screen.py), alone and with the `/v1` JSON or the `/v2` tensors
+made from it, on the same titles after the first part has seen them (the word cache warm for
+both). Every call screens a different real title from ../shared/data. Each figure is the
+median over `--runs` runs. Prints the tables and writes them, with the machine, to
+bench/results/inprocess.md.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ if __package__ in (None, ""):  # run as `python bench/inprocess.py`
 
 from threadpoolctl import threadpool_limits
 
-from app.schemas import Listing
+from app.protocols.inference import outputs_of
+from app.protocols.rows import batch_json, result_json
+from app.schemas import BatchResult, Listing
 from app.screening.model import ScreeningModel
 from app.screening.policy import load_policy
 from app.screening.screener import Screener
@@ -39,13 +46,18 @@ from bench.common import (
     real_titles,
     save_report,
 )
+from tests.screening import reference_screen
 
 BATCH = 1000
+# What a call's time is read from: elapsed time, or with `--clock cpu` the CPU time of this
+# thread (for a machine other work shares: it leaves out the time spent waiting for the core).
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+CLOCK = {"ns": CLOCKS["wall"]}
 
 
 def _latencies(call: Callable[[list[Listing]], object], listings: Sequence[Listing]) -> list[int]:
     out = []
-    clock = time.perf_counter_ns
+    clock = CLOCK["ns"]
     for listing in listings:
         one = [listing]
         start = clock()
@@ -60,10 +72,31 @@ def _percentile(values: list[int], q: float) -> float:
 
 
 def _throughput(call: Callable[[list[Listing]], object], batches: list[list[Listing]]) -> float:
-    start = time.perf_counter()
+    start = CLOCK["ns"]()
     for batch in batches:
         call(batch)
-    return sum(map(len, batches)) / (time.perf_counter() - start)
+    return sum(map(len, batches)) / ((CLOCK["ns"]() - start) / 1e9)
+
+
+def _answers(screener: Screener) -> dict[str, dict[str, Callable[[list[Listing]], object]]]:
+    """What is measured both ways: the answer alone, as /v1 JSON, as /v2 tensors."""
+
+    return {
+        "old": {
+            "screen": lambda x: reference_screen.screen(screener, x),
+            "v1 one": lambda x: reference_screen.screen(screener, x)[0].model_dump_json(),
+            "v1 batch": lambda x: BatchResult(
+                results=reference_screen.screen(screener, x)
+            ).model_dump_json(),
+            "v2": lambda x: reference_screen.outputs_of(reference_screen.screen(screener, x)),
+        },
+        "new": {
+            "screen": screener.screen,
+            "v1 one": lambda x: result_json(screener.screen(x)),
+            "v1 batch": lambda x: batch_json(screener.screen(x)),
+            "v2": lambda x: outputs_of(screener.screen(x)),
+        },
+    }
 
 
 def main() -> None:
@@ -78,7 +111,9 @@ def main() -> None:
         "--model", type=Path, default=None, help="model folder (default: models/DEFAULT's)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "inprocess.md")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall")
     args = parser.parse_args()
+    CLOCK["ns"] = CLOCKS[args.clock]
 
     os.sched_setaffinity(0, {args.cpu})
     load_before = load_average()
@@ -103,6 +138,7 @@ def main() -> None:
         _latencies(screener.screen, warm)
         screener.screen(warm)
 
+    answers = _answers(fast)
     results: dict[str, list[float]] = {}
 
     def record(name: str, value: float) -> None:
@@ -130,6 +166,14 @@ def main() -> None:
             lat = _latencies(cold.screen, single[: args.single_sklearn])
             record("cold screen p50", _percentile(lat, 0.50) / 1000)
             record("cold screen p99", _percentile(lat, 0.99) / 1000)
+            # Old and new in turn, the first one alternating between runs.
+            for label in ("old", "new") if run % 2 == 0 else ("new", "old"):
+                calls = answers[label]
+                for what in ("screen", "v1 one"):
+                    lat = _latencies(calls[what], single)
+                    record(f"{label} {what} p50", _percentile(lat, 0.50) / 1000)
+                for what in ("screen", "v1 batch", "v2"):
+                    record(f"{label} {what} batch", _throughput(calls[what], batches))
             print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
 
     med = {k: statistics.median(v) for k, v in results.items()}
@@ -150,6 +194,20 @@ def main() -> None:
         s, f = med[f"sklearn {key}"], med[f"cold {key}"]
         rows.append([name, f"{s:,.0f} µs", f"{f:,.0f} µs", f"{s / f:.1f}x"])
     table = markdown_table(["measure", "scikit-learn pipeline", "compiled path", "speed-up"], rows)
+    rows = []
+    for name, key, unit, lower_is_better in (
+        ("one listing, Screener.screen, p50", "screen p50", "µs", True),
+        ("one listing, screen + /v1 JSON, p50", "v1 one p50", "µs", True),
+        ("batch of 1,000, Screener.screen", "screen batch", "listings/s", False),
+        ("batch of 1,000, screen + /v1 JSON", "v1 batch batch", "listings/s", False),
+        ("batch of 1,000, screen + /v2 tensors", "v2 batch", "listings/s", False),
+    ):
+        o, n = med[f"old {key}"], med[f"new {key}"]
+        ratio = o / n if lower_is_better else n / o
+        rows.append([name, f"{o:,.0f} {unit}", f"{n:,.0f} {unit}", f"{ratio:.2f}x"])
+    columns_table = markdown_table(
+        ["measure (compiled path)", "a ScreenResult per listing", "columns", "speed-up"], rows
+    )
     load_after = load_average()
     command = "python -m bench.inprocess " + " ".join(sys.argv[1:])
     text = [
@@ -158,9 +216,16 @@ def main() -> None:
         f"Command: `{command.strip()}` (model `{loaded.version}`, {args.runs} runs, "
         f"medians; per run {args.single_sklearn} / {args.single} single calls and "
         f"{args.batches_sklearn} / {args.batches} batches of {BATCH} for scikit-learn / "
-        "compiled; every call a different real title).",
+        "compiled; every call a different real title; times read from the "
+        f"{'CPU time of the thread' if args.clock == 'cpu' else 'elapsed time'}).",
         "",
         *table,
+        "",
+        "Results as columns (`Screener.screen`) against one pydantic `ScreenResult` per "
+        f"listing (tests/screening/reference_screen.py), same titles; per run {args.single} "
+        f"single calls and {args.batches} batches of {BATCH} each way:",
+        "",
+        *columns_table,
         "",
         *machine(
             {
@@ -170,7 +235,7 @@ def main() -> None:
         ),
         "",
     ]
-    print("\n".join(table))
+    print("\n".join(table + [""] + columns_table))
     save_report(args.out, text)
 
 

@@ -67,10 +67,8 @@ def expected_calibration_error(proba: np.ndarray, y_true_idx: np.ndarray, bins: 
 def decisions(preds: Predictions, labels: Sequence[str], policy: Policy) -> list[str]:
     protected = np.array([lab in policy.protected_clusters for lab in labels])
     p_protected = preds.cluster_proba[:, protected].sum(axis=1)
-    return [
-        policy.decide(float(pp), float(pi)).decision
-        for pp, pi in zip(p_protected, preds.import_proba, strict=True)
-    ]
+    decided: list[str] = policy.decide_many(p_protected, preds.import_proba).decisions.tolist()
+    return decided
 
 
 def decision_metrics(

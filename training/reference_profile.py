@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.schemas import Listing
-from app.screening.drift import PROFILE_FILE, Vocabulary, profile
+from app.screening.drift import FEATURES, PROFILE_FILE, Vocabulary, profile
 from app.screening.policy import Policy, load_policy
 from app.screening.screener import Screener
 from app.screening.store import LoadedModel, load_model
@@ -28,23 +28,20 @@ def answered_profile(
     would-be decision in shadow mode, as the service's live profile counts it)."""
     results = Screener(loaded, policy).screen([Listing(title=t) for t in titles])
     vocabulary = Vocabulary.of(loaded.model.predictor)
-    rows: dict[str, list[Any]] = {
-        "cluster": [],
-        "decision": [],
-        "cluster_confidence": [],
-        "import_probability": [],
-        "unknown_word_share": [],
-    }
-    for title, r in zip(titles, results, strict=True):
-        if r.cluster is None or r.origin is None:
-            continue  # a model error: the service does not profile it either
-        rows["cluster"].append(r.cluster.label)
-        rows["decision"].append(r.shadow_decision or r.decision)
-        rows["cluster_confidence"].append(r.cluster.confidence)
-        rows["import_probability"].append(r.origin.import_probability)
-        # A scikit-learn fallback model has no vocabulary: that histogram stays empty.
-        if vocabulary is not None:
-            rows["unknown_word_share"].append(vocabulary.unknown_share(title))
+    cluster, origin = results.cluster, results.origin
+    if cluster is None or origin is None:  # a model error: the service does not profile it
+        rows: dict[str, list[Any]] = {name: [] for name in FEATURES}
+    else:
+        rows = {
+            "cluster": cluster.labels.tolist(),
+            "decision": results.enforce_decisions().tolist(),
+            "cluster_confidence": cluster.confidence.tolist(),
+            "import_probability": origin.import_probability.tolist(),
+            # A scikit-learn fallback model has no vocabulary: that histogram stays empty.
+            "unknown_word_share": [vocabulary.unknown_share(t) for t in titles]
+            if vocabulary is not None
+            else [],
+        }
     return profile(rows, clusters=loaded.model.cluster_labels, source=source)
 
 

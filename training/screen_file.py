@@ -30,7 +30,7 @@ from training.rescreen.layout import (
     CHUNK,
     OUTPUT_COLUMNS,
     invalid_row,
-    result_row,
+    result_rows,
     validate,
 )
 
@@ -141,10 +141,10 @@ def screen_file(
 
     def flush() -> None:
         listings = [x for _, x in pending if isinstance(x, Listing)]
-        results = iter(screener.screen(listings)) if listings else iter(())
+        results = iter(result_rows(screener.screen(listings)))
         for listing_id, checked in pending:
             if isinstance(checked, Listing):
-                row = result_row(next(results))
+                row = next(results)
             else:
                 summary.invalid += 1
                 row = invalid_row(

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from app.observability.access import RequestRecord, current_request
 from app.observability.metrics import Metrics
-from app.schemas import Listing, ScreenResult
+from app.schemas import Listing
+from app.screening.columns import ScreenColumns
 from app.screening.screener import Screener
 from app.state import ServiceState
 
@@ -23,27 +24,24 @@ class ScreeningObserver:
         self.metrics = metrics
         self.state = state
 
-    def __call__(
-        self, listings: Sequence[Listing], results: Sequence[ScreenResult], *, batch: bool
-    ) -> None:
+    def __call__(self, listings: Sequence[Listing], results: ScreenColumns, *, batch: bool) -> None:
         self.metrics.record_screening(results, batch=batch)
         record = current_request.get()
         screener = self.state.screener if self.state is not None else None
-        if screener is not None and results:
+        if screener is not None and len(results):
             work = functools.partial(self.follow_up, screener, listings, results, record)
             if record is None:
                 work()  # no HTTP request around it: now
             else:
                 record.after.append(work)
-        if record is None or not results:
+        if record is None or not len(results):
             return
         record.listings += len(results)
-        record.decisions.update(r.decision for r in results)
-        record.shadow_decisions.update(
-            r.shadow_decision for r in results if r.shadow_decision is not None
-        )
-        record.model_version = results[0].model_version
-        record.policy_version = results[0].policy_version
+        record.decisions.update(results.decisions.tolist())
+        if results.shadow_decisions is not None:
+            record.shadow_decisions.update(results.shadow_decisions.tolist())
+        record.model_version = results.model_version
+        record.policy_version = results.policy_version
         # Kept for the log line, which shows them only when AKAR_LOG_LISTING_TEXT is true.
         record.titles.extend(listing.title for listing in listings)
 
@@ -51,7 +49,7 @@ class ScreeningObserver:
         self,
         screener: Screener,
         listings: Sequence[Listing],
-        results: Sequence[ScreenResult],
+        results: ScreenColumns,
         record: RequestRecord | None,
     ) -> None:
         """After the answer: the challenger scores the same listings; the drift profile."""

@@ -12,11 +12,13 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+from collections import Counter as Tally
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -28,8 +30,8 @@ from prometheus_client import (
 )
 from prometheus_client.mmap_dict import MmapedDict as _MmapedDict
 
-from app.schemas import ScreenResult
 from app.screening import drift
+from app.screening.columns import ScreenColumns, reason_names
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "MetricsFolderError", "check_metrics_folder"]
 
@@ -247,39 +249,48 @@ class Metrics:
         self.model_info.labels(*serving).set(1)
         self._serving = serving
 
-    def record_screening(self, results: Sequence[ScreenResult], *, batch: bool) -> None:
+    def record_screening(self, results: ScreenColumns, *, batch: bool) -> None:
         """Counts one request's screening outcomes; `batch` requests also feed the histogram."""
+        n = len(results)
         if batch:
-            self.batch_size.observe(len(results))
-        for r in results:
-            cluster = r.cluster.label if r.cluster is not None else "none"  # model failed
-            self.listings.labels(r.decision, cluster).inc()
-            for reason in r.reasons:
-                self.reasons.labels(r.decision, cluster, reason).inc()
-            if r.shadow_decision is not None:
-                self.shadow.labels(r.shadow_decision, cluster).inc()
-        if results:
-            # A reload swaps the screener; the next answer shows what serves now.
-            first = results[0]
-            mode = "enforce" if first.shadow_decision is None else "shadow"
-            self.set_serving(first.model_version, first.policy_version, mode)
+            self.batch_size.observe(n)
+        if not n:
+            return
+        clusters = results.cluster_labels(missing="none")  # "none": the model failed
+        shadow = results.shadow_decisions
+        # A batch holds a few distinct outcomes: each counter is increased once per outcome.
+        outcomes = Tally(
+            zip(
+                results.decisions.tolist(),
+                clusters,
+                results.reasons.tolist(),
+                shadow.tolist() if shadow is not None else [None] * n,
+                strict=True,
+            )
+        )
+        for (decision, cluster, flags, shadow_decision), count in outcomes.items():
+            self.listings.labels(decision, cluster).inc(count)
+            for reason in reason_names(flags):
+                self.reasons.labels(decision, cluster, reason).inc(count)
+            if shadow_decision is not None:
+                self.shadow.labels(shadow_decision, cluster).inc(count)
+        # A reload swaps the screener; the next answer shows what serves now.
+        self.set_serving(results.model_version, results.policy_version, results.policy_mode)
 
-    def record_challenger(
-        self, serving: Sequence[ScreenResult], challenger: Sequence[ScreenResult]
-    ) -> list[int]:
+    def record_challenger(self, serving: ScreenColumns, challenger: ScreenColumns) -> list[int]:
         """Counts each listing's pair of decisions; returns the positions where they differ."""
-        differ = []
-        for i, (mine, theirs) in enumerate(zip(serving, challenger, strict=True)):
-            a, b = mine.shadow_decision or mine.decision, theirs.shadow_decision or theirs.decision
-            cluster = mine.cluster.label if mine.cluster is not None else "none"
-            self.challenger.labels(a, b, cluster).inc()
-            if a != b:
-                differ.append(i)
+        mine, theirs = serving.enforce_decisions(), challenger.enforce_decisions()
+        pairs = Tally(
+            zip(mine.tolist(), theirs.tolist(), serving.cluster_labels("none"), strict=True)
+        )
+        for labels, count in pairs.items():
+            self.challenger.labels(*labels).inc(count)
+        differ: list[int] = np.flatnonzero(mine != theirs).tolist()
         return differ
 
     def record_drift(
         self,
-        results: Sequence[ScreenResult],
+        results: ScreenColumns,
         unknown_shares: Sequence[float],
         reference: dict[str, Any] | None,
         clusters: Sequence[str],
@@ -291,18 +302,26 @@ class Metrics:
             self._since_psi = 0
         window = self._window
         assert window is not None
-        for r, unknown in zip(results, unknown_shares, strict=True):
-            if r.cluster is None or r.origin is None:
-                continue  # the model failed: nothing to profile
-            values = {
-                "cluster_confidence": r.cluster.confidence,
-                "import_probability": r.origin.import_probability,
-                "unknown_word_share": unknown,
-            }
-            for name, value in values.items():
-                self.drift_histograms[name].observe(value)
-            window.add(**values, cluster=r.cluster.label, decision=r.shadow_decision or r.decision)
-            self._since_psi += 1
+        cluster, origin = results.cluster, results.origin
+        if cluster is not None and origin is not None:  # else the model failed: no profile
+            # Per listing: a histogram and the window take one value at a time.
+            for label, confidence, p_import, unknown, decision in zip(
+                cluster.labels.tolist(),
+                cluster.confidence.tolist(),
+                origin.import_probability.tolist(),
+                unknown_shares,
+                results.enforce_decisions().tolist(),
+                strict=True,
+            ):
+                values = {
+                    "cluster_confidence": confidence,
+                    "import_probability": p_import,
+                    "unknown_word_share": unknown,
+                }
+                for name, value in values.items():
+                    self.drift_histograms[name].observe(value)
+                window.add(**values, cluster=label, decision=decision)
+                self._since_psi += 1
         if reference is not None and self._since_psi >= DRIFT_EVERY:
             self._since_psi = 0
             for feature, value in drift.compare(reference, window.profile()).items():

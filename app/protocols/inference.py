@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.errors import BadInferenceRequestError, ModelNotFoundError
-from app.schemas import MAX_BATCH, Listing, ScreenResult
+from app.schemas import MAX_BATCH, Listing
 from app.schemas_v2 import (
     InferenceRequest,
     MetadataTensor,
@@ -23,6 +23,7 @@ from app.schemas_v2 import (
     RequestOutput,
     ResponseOutput,
 )
+from app.screening.columns import ScreenColumns
 
 MODEL_NAME = "akar-gate"
 PLATFORM = "sklearn"
@@ -108,20 +109,20 @@ def _listing(k: int, titles: list[str] | None, raw: list[str] | None) -> Listing
         raise BadInferenceRequestError(f"listing {k} is invalid: {problems}") from exc
 
 
-def outputs_of(results: Sequence[ScreenResult]) -> dict[str, ResponseOutput]:
-    # A listing the model failed on (decision review, reason MODEL_ERROR) has no cluster or
+def outputs_of(results: ScreenColumns) -> dict[str, ResponseOutput]:
+    # Where the model failed (decision review, reason MODEL_ERROR) there is no cluster or
     # origin: "" and 0.0, since tensors hold no nulls.
+    n = len(results)
+    cluster, origin = results.cluster, results.origin
     columns: dict[str, list[Any]] = {
-        "decision": [r.decision for r in results],
-        "cluster": [r.cluster.label if r.cluster else "" for r in results],
-        "origin": [r.origin.label if r.origin else "" for r in results],
-        "cluster_confidence": [r.cluster.confidence if r.cluster else 0.0 for r in results],
-        "import_probability": [r.origin.import_probability if r.origin else 0.0 for r in results],
+        "decision": results.decisions.tolist(),
+        "cluster": cluster.labels.tolist() if cluster else [""] * n,
+        "origin": origin.labels.tolist() if origin else [""] * n,
+        "cluster_confidence": cluster.confidence.tolist() if cluster else [0.0] * n,
+        "import_probability": origin.import_probability.tolist() if origin else [0.0] * n,
     }
     return {
-        t.name: ResponseOutput(
-            name=t.name, shape=[len(results)], datatype=t.datatype, data=columns[t.name]
-        )
+        t.name: ResponseOutput(name=t.name, shape=[n], datatype=t.datatype, data=columns[t.name])
         for t in OUTPUTS
     }
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from app.deps import ObserverDep, ScreenerDep, require_api_key
+from app.protocols.rows import batch_json, result_json
 from app.schemas import BatchRequest, BatchResult, ErrorBody, Listing, ScreenResult
 
 router = APIRouter(prefix="/v1", tags=["screening"], dependencies=[Depends(require_api_key)])
@@ -29,7 +30,7 @@ async def screen(listing: Listing, screener: ScreenerDep, observe: ObserverDep) 
     # without FastAPI validating it a second time.
     results = screener.screen([listing])
     observe([listing], results, batch=False)
-    return Response(results[0].model_dump_json(), media_type="application/json")
+    return Response(result_json(results), media_type="application/json")
 
 
 @router.post("/screen/batch", responses=_ERRORS, response_model=BatchResult)
@@ -38,4 +39,4 @@ def screen_batch(batch: BatchRequest, screener: ScreenerDep, observe: ObserverDe
     # In the thread pool: a large batch takes tens of milliseconds, too long for the loop.
     results = screener.screen(batch.listings)
     observe(batch.listings, results, batch=True)
-    return Response(BatchResult(results=results).model_dump_json(), media_type="application/json")
+    return Response(batch_json(results), media_type="application/json")

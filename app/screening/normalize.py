@@ -239,8 +239,17 @@ def normalize(text: str, revision: int = NORMALIZER) -> str:
     return " ".join(text.split())
 
 
+# Whether a type is a Mapping, by type: `isinstance` against the ABC costs more than the rest
+# of `_field`, which a batch calls several times per listing.
+_IS_MAPPING: dict[type, bool] = {}
+
+
 def _field(record: Any, name: str) -> str:
-    value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+    kind = type(record)
+    mapping = _IS_MAPPING.get(kind)
+    if mapping is None:
+        mapping = _IS_MAPPING[kind] = isinstance(record, Mapping)
+    value = record.get(name) if mapping else getattr(record, name, None)
     return value if isinstance(value, str) else ""
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
+import numpy as np
 import yaml
 from pydantic import (
     BaseModel,
@@ -19,6 +20,7 @@ from pydantic import (
 
 from app.errors import PolicyError
 from app.schemas import ClusterLabel, Decision, PolicyMode
+from app.screening.columns import FLAG
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 
@@ -49,30 +51,73 @@ class Policy(BaseModel):
     def _sorted_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(sorted(set(v)))
 
+    def case(self, p_protected: Any, p_import: Any) -> Any:
+        """What the rule reads of the probabilities, as one number (bit i: _CASE_BITS[i]);
+        the same expression over floats (an int) and over arrays (an array of ints)."""
+        p_block = p_protected * p_import
+        t = self.thresholds
+        return (
+            (p_block >= t.block) * 1
+            + (p_block <= t.allow) * 2  # never with the first: allow < block
+            + (p_protected < 0.5) * 4
+            + (p_import < 0.5) * 8
+            + ((0.2 < p_protected) & (p_protected < 0.8)) * 16
+            + ((0.2 < p_import) & (p_import < 0.8)) * 32
+        )
+
     def decide(self, p_protected: float, p_import: float) -> Verdict:
         """The enforce-mode verdict for one listing, before shadow mode is applied."""
-        p_block = p_protected * p_import
-        if p_block >= self.thresholds.block:
-            return Verdict("block", ("PROTECTED_CLUSTER_IMPORT",))
-        if p_block <= self.thresholds.allow:
-            reasons = []
-            if p_protected < 0.5:
-                reasons.append("UNPROTECTED_CLUSTER")
-            if p_import < 0.5:
-                reasons.append("DOMESTIC_ORIGIN")
-            return Verdict("allow", tuple(reasons) or ("LOW_BLOCK_PROBABILITY",))
-        reasons = ["LOW_CONFIDENCE"]
-        if 0.2 < p_protected < 0.8:
-            reasons.append("UNCERTAIN_CLUSTER")
-        if 0.2 < p_import < 0.8:
-            reasons.append("UNCERTAIN_ORIGIN")
-        return Verdict("review", tuple(reasons))
+        verdict: Verdict = _VERDICTS[self.case(p_protected, p_import)]
+        return verdict
+
+    def decide_many(self, p_protected: np.ndarray, p_import: np.ndarray) -> Verdicts:
+        """`decide` over arrays of probabilities, one element per listing."""
+        if len(p_protected) == 1:
+            # The same case, read on Python floats: a numpy call costs more than its work here.
+            one = self.case(p_protected.item(), p_import.item())
+            return Verdicts(_DECISIONS[one : one + 1], _FLAGS[one : one + 1])
+        case = self.case(p_protected, p_import)
+        return Verdicts(_DECISIONS[case], _FLAGS[case])
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     decision: Decision
     reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Verdicts:
+    decisions: np.ndarray  # (n,) str: "allow", "block" or "review"
+    reasons: np.ndarray  # (n,) bit flags of app.screening.columns.REASONS
+
+
+def _rule(case: int) -> Verdict:
+    """The rule: a verdict from what `Policy.case` read of the probabilities."""
+    block, allow, unprotected, domestic, uncertain_cluster, uncertain_origin = (
+        bool(case >> i & 1) for i in range(6)
+    )
+    if block:
+        return Verdict("block", ("PROTECTED_CLUSTER_IMPORT",))
+    if allow:
+        reasons = []
+        if unprotected:
+            reasons.append("UNPROTECTED_CLUSTER")
+        if domestic:
+            reasons.append("DOMESTIC_ORIGIN")
+        return Verdict("allow", tuple(reasons) or ("LOW_BLOCK_PROBABILITY",))
+    reasons = ["LOW_CONFIDENCE"]
+    if uncertain_cluster:
+        reasons.append("UNCERTAIN_CLUSTER")
+    if uncertain_origin:
+        reasons.append("UNCERTAIN_ORIGIN")
+    return Verdict("review", tuple(reasons))
+
+
+# The rule tabulated over every case: one listing looks its verdict up, a batch its columns.
+_VERDICTS = [_rule(case) for case in range(64)]
+_DECISIONS = np.array([v.decision for v in _VERDICTS])
+_FLAGS = np.array([sum(FLAG[r] for r in v.reasons) for v in _VERDICTS], dtype=np.int64)
 
 
 def load_policy(path: Path | None = None) -> Policy:

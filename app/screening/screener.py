@@ -5,7 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from app.schemas import ClusterResult, Listing, OriginResult, ScreenResult
+import numpy as np
+
+from app.schemas import Listing
+from app.screening.columns import (
+    FLAG,
+    ClusterColumns,
+    OriginColumns,
+    ScreenColumns,
+    round6,
+)
 from app.screening.countries import DOMESTIC
 from app.screening.drift import Vocabulary, load_profile
 from app.screening.markers import title_markers
@@ -18,6 +27,9 @@ logger = logging.getLogger("akar_gate")
 # A city field that says the place is abroad (Shopee shows "Luar Negeri" as the shop location
 # of a cross-border seller).
 _ABROAD = frozenset({"luar negeri", "overseas", "abroad"})
+_ORIGIN_LABELS = np.array(["domestic", "import"])
+_STRUCTURED, _MARKER = FLAG["STRUCTURED_ORIGIN_EVIDENCE"], FLAG["MARKETPLACE_MARKER"]
+_BLOCK = FLAG["PROTECTED_CLUSTER_IMPORT"]
 
 
 def _abroad(city: str | None) -> bool:
@@ -44,7 +56,8 @@ def structured_origin_evidence(listing: Listing) -> list[str]:
 
 
 class Screener:
-    """A loaded model and a policy; `screen` is vectorised over the listings it is given."""
+    """A loaded model and a policy; `screen` is vectorised over the listings it is given and
+    answers columns (`ScreenColumns`)."""
 
     def __init__(
         self, loaded: LoadedModel, policy: Policy, challenger: Screener | None = None
@@ -57,7 +70,9 @@ class Screener:
         self.reference_profile = load_profile(loaded.path)
         self.vocabulary = Vocabulary.of(loaded.model.predictor)
         labels = loaded.model.cluster_labels
-        self._protected_columns = [
+        self._labels = tuple(labels)
+        self._label_array = np.array(labels)
+        self._protected = [
             j for j, label in enumerate(labels) if label in policy.protected_clusters
         ]
 
@@ -65,87 +80,84 @@ class Screener:
     def model_version(self) -> str:
         return self.loaded.version
 
-    def _model_error(self, listing: Listing) -> ScreenResult:
-        decision, shadow, reasons = "review", None, ["MODEL_ERROR"]
+    def _answer(
+        self,
+        listings: Sequence[Listing],
+        decisions: np.ndarray,
+        reasons: np.ndarray,
+        cluster: ClusterColumns | None = None,
+        origin: OriginColumns | None = None,
+    ) -> ScreenColumns:
+        """Shadow mode applied to the enforce-mode decisions: every listing allowed."""
+        shadow = None
         if self.policy.mode == "shadow":
-            decision, shadow, reasons = "allow", "review", ["SHADOW_MODE", "MODEL_ERROR"]
-        return ScreenResult(
-            listing_id=listing.listing_id,
-            decision=decision,
-            shadow_decision=shadow,
-            cluster=None,
-            origin=None,
+            shadow, decisions = decisions, np.full(len(decisions), "allow")
+            reasons = reasons | FLAG["SHADOW_MODE"]
+        return ScreenColumns(
+            listing_ids=[listing.listing_id for listing in listings],
+            decisions=decisions,
+            shadow_decisions=shadow,
             reasons=reasons,
+            cluster=cluster,
+            origin=origin,
             model_version=self.loaded.version,
             policy_version=self.policy.version,
         )
 
-    def screen(self, listings: Sequence[Listing]) -> list[ScreenResult]:
+    def screen(self, listings: Sequence[Listing]) -> ScreenColumns:
+        n = len(listings)
         model = self.loaded.model
         try:
             preds = model.predict(listings)
         except Exception:
             # Fail safe, never open: an internal error sends the listings to people.
-            logger.exception("model error on %d listing(s); answering review", len(listings))
-            return [self._model_error(listing) for listing in listings]
-        labels = model.cluster_labels
-        protected = self._protected_columns
-        # Python floats from here: per-listing work on numpy scalars costs more than it does.
-        cluster_rows: list[list[float]] = preds.cluster_proba.tolist()
-        import_proba: list[float] = preds.import_proba.tolist()
-        columns = range(len(labels))
-        results = []
-        for i, listing in enumerate(listings):
-            row = cluster_rows[i]
-            scores = {label: round(p, 6) for label, p in zip(labels, row, strict=True)}
-            best = max(columns, key=row.__getitem__)  # the first of equal maxima, as argmax
-            p_protected = 0.0
-            for j in protected:
-                p_protected += row[j]
-            structured = structured_origin_evidence(listing)
-            markers = title_markers(listing.title)
-            if structured or markers:
-                # An explicit claim decides, from a field or a marketplace's marker in the
-                # title: the text model is not asked to overrule it.
-                p_import = 1.0
-                evidence = structured + markers
-            else:
-                p_import = import_proba[i]
-                evidence = (
-                    [f"title: '{t}'" for t in preds.origin_terms[i]] if p_import >= 0.5 else []
-                )
-            origin_label = "import" if p_import >= 0.5 else "domestic"
-            verdict = self.policy.decide(p_protected, p_import)
-            reasons = list(verdict.reasons)
-            if structured and verdict.decision == "block":
-                reasons.append("STRUCTURED_ORIGIN_EVIDENCE")
-            if markers and verdict.decision == "block":
-                reasons.append("MARKETPLACE_MARKER")
-            shadow = None
-            decision = verdict.decision
-            if self.policy.mode == "shadow":
-                shadow, decision = verdict.decision, "allow"
-                reasons.insert(0, "SHADOW_MODE")
-            results.append(
-                ScreenResult(
-                    listing_id=listing.listing_id,
-                    decision=decision,
-                    shadow_decision=shadow,
-                    cluster=ClusterResult(
-                        label=labels[best],
-                        confidence=round(row[best], 6),
-                        scores=scores,
-                        evidence=preds.cluster_terms[i],
-                    ),
-                    origin=OriginResult(
-                        label=origin_label,
-                        confidence=round(max(p_import, 1 - p_import), 6),
-                        import_probability=round(p_import, 6),
-                        evidence=evidence,
-                    ),
-                    reasons=reasons,
-                    model_version=self.loaded.version,
-                    policy_version=self.policy.version,
-                )
+            logger.exception("model error on %d listing(s); answering review", n)
+            return self._answer(
+                listings, np.full(n, "review"), np.full(n, FLAG["MODEL_ERROR"], dtype=np.int64)
             )
-        return results
+        proba = preds.cluster_proba
+        # Column by column: each listing's sum is taken in the order a loop over its row would.
+        p_protected = sum((proba[:, j] for j in self._protected), start=np.zeros(n))
+        # Per listing, because they read a listing's fields and its title's text (regexes):
+        # the explicit origin claims, and their reason flags.
+        structured = [structured_origin_evidence(listing) for listing in listings]
+        markers = [title_markers(listing.title) for listing in listings]
+        claims = np.fromiter(
+            (
+                (_STRUCTURED if s else 0) | (_MARKER if m else 0)
+                for s, m in zip(structured, markers, strict=True)
+            ),
+            np.int64,
+            count=n,
+        )
+        # An explicit claim decides, from a field or a marketplace's marker in the title: the
+        # text model is not asked to overrule it.
+        p_import = np.where(claims != 0, 1.0, preds.import_proba)
+        is_import = p_import >= 0.5
+        verdicts = self.policy.decide_many(p_protected, p_import)
+        # The claims are named among the reasons of a block (whose only reason is this one).
+        reasons = np.where(verdicts.reasons == _BLOCK, verdicts.reasons | claims, verdicts.reasons)
+        # Rounded as answered, in one call: a numpy call costs more than its work on one listing.
+        k = len(self._labels)
+        rounded = round6(np.column_stack((proba, np.maximum(p_import, 1 - p_import), p_import)))
+        scores = rounded[:, :k]
+        cluster = ClusterColumns(
+            names=self._labels,
+            labels=self._label_array[proba.argmax(axis=1)],  # the first of equal maxima
+            confidence=scores.max(axis=1),
+            scores=scores,
+            evidence=preds.cluster_terms,
+        )
+        origin = OriginColumns(
+            labels=_ORIGIN_LABELS[is_import * 1],
+            confidence=rounded[:, k],
+            import_probability=rounded[:, k + 1],
+            # Strings per listing: the claims found, or the text model's terms for an import.
+            evidence=[
+                s + m if s or m else [f"title: '{t}'" for t in terms] if imp else []
+                for s, m, terms, imp in zip(
+                    structured, markers, preds.origin_terms, is_import.tolist(), strict=True
+                )
+            ],
+        )
+        return self._answer(listings, verdicts.decisions, reasons, cluster, origin)

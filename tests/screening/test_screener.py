@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from app.protocols.rows import result_rows
 from app.schemas import Listing
 from app.screening.policy import Policy
 from app.screening.screener import Screener, structured_origin_evidence
@@ -42,46 +43,62 @@ def screener(tiny_model_dir: Path) -> Screener:
 
 
 def test_structured_evidence_decides_origin_over_the_text(screener: Screener) -> None:
-    result = screener.screen([listing(ship_from={"country": "CN"})])[0]
-    assert result.origin.label == "import"
-    assert result.origin.import_probability == 1.0
-    assert result.origin.evidence == ["ship_from.country=CN"]
-    assert result.decision == "block"
-    assert result.reasons == ["PROTECTED_CLUSTER_IMPORT", "STRUCTURED_ORIGIN_EVIDENCE"]
+    result = screener.screen([listing(ship_from={"country": "CN"})])
+    assert result.origin is not None
+    assert result.origin.labels.tolist() == ["import"]
+    assert result.origin.import_probability.tolist() == [1.0]
+    assert result.origin.evidence == [["ship_from.country=CN"]]
+    assert result.decisions.tolist() == ["block"]
+    assert result.reason_lists() == [("PROTECTED_CLUSTER_IMPORT", "STRUCTURED_ORIGIN_EVIDENCE")]
 
 
 def test_title_evidence_names_the_terms(screener: Screener) -> None:
-    result = screener.screen([listing(title="celana jeans pria import")])[0]
-    assert result.origin.label == "import"
-    assert "title: 'import'" in result.origin.evidence
+    result = screener.screen([listing(title="celana jeans pria import")])
+    assert result.origin is not None
+    assert result.origin.labels.tolist() == ["import"]
+    assert "title: 'import'" in result.origin.evidence[0]
 
 
 def test_unprotected_import_is_allowed(screener: Screener) -> None:
     result = screener.screen(
         [listing(title="charger fast charging", seller={"cross_border": True})]
-    )[0]
-    assert result.cluster.label == "other"
-    assert (result.decision, result.reasons) == ("allow", ["UNPROTECTED_CLUSTER"])
+    )
+    assert result.cluster_labels(missing="none") == ["other"]
+    assert result.decisions.tolist() == ["allow"]
+    assert result.reason_lists() == [("UNPROTECTED_CLUSTER",)]
 
 
 def test_shadow_mode_allows_and_reports_the_would_be_block(tiny_model_dir: Path) -> None:
     shadow = Screener(load_model(tiny_model_dir), Policy(version="p1", mode="shadow"))
-    result = shadow.screen([listing(ship_from={"country": "CN"})])[0]
-    assert result.decision == "allow"
-    assert result.shadow_decision == "block"
-    assert result.reasons[:2] == ["SHADOW_MODE", "PROTECTED_CLUSTER_IMPORT"]
+    result = shadow.screen([listing(ship_from={"country": "CN"})])
+    assert result.decisions.tolist() == ["allow"]
+    assert result.shadow_decisions is not None and result.shadow_decisions.tolist() == ["block"]
+    assert result.reason_lists()[0][:2] == ("SHADOW_MODE", "PROTECTED_CLUSTER_IMPORT")
+    assert result.policy_mode == "shadow"
 
 
 def test_a_batch_gives_the_same_answers_as_single_calls(screener: Screener) -> None:
     items = [listing(title=t) for t in ("kopi gayo", "patung kayu", "dress import", "mouse")]
-    assert screener.screen(items) == [screener.screen([i])[0] for i in items]
+    assert result_rows(screener.screen(items)) == [
+        result_rows(screener.screen([i]))[0] for i in items
+    ]
+
+
+def test_no_listings_get_no_answers(screener: Screener) -> None:
+    result = screener.screen([])
+    assert len(result) == 0
+    assert result.cluster is not None and result.cluster.scores.shape == (0, 4)
+    assert result_rows(result) == []
 
 
 def test_scores_are_probabilities_over_all_four_clusters(screener: Screener) -> None:
-    result = screener.screen([listing()])[0]
-    assert set(result.cluster.scores) == {"textile_fashion", "culinary", "handicraft", "other"}
-    assert sum(result.cluster.scores.values()) == pytest.approx(1.0, abs=1e-5)
-    assert result.cluster.confidence == max(result.cluster.scores.values())
+    cluster = screener.screen([listing()]).cluster
+    assert cluster is not None
+    assert set(cluster.names) == {"textile_fashion", "culinary", "handicraft", "other"}
+    assert cluster.scores.shape == (1, 4)
+    assert cluster.scores.sum() == pytest.approx(1.0, abs=1e-5)
+    assert cluster.confidence.tolist() == [cluster.scores.max()]
+    assert cluster.labels.tolist() == [cluster.names[int(cluster.scores.argmax())]]
 
 
 def test_a_model_error_fails_safe_to_review(
@@ -92,11 +109,11 @@ def test_a_model_error_fails_safe_to_review(
 
     monkeypatch.setattr(screener.loaded.model, "predict", broken)
     results = screener.screen([listing(listing_id="a"), listing(listing_id="b")])
-    assert [(r.listing_id, r.decision, r.reasons) for r in results] == [
-        ("a", "review", ["MODEL_ERROR"]),
-        ("b", "review", ["MODEL_ERROR"]),
-    ]
-    assert results[0].cluster is None and results[0].origin is None
+    assert results.listing_ids == ["a", "b"]
+    assert results.decisions.tolist() == ["review", "review"]
+    assert results.reason_lists() == [("MODEL_ERROR",), ("MODEL_ERROR",)]
+    assert results.cluster is None and results.origin is None
+    assert results.shadow_decisions is None
     assert "model error on 2 listing(s)" in caplog.text
 
 
@@ -109,9 +126,10 @@ def test_a_model_error_in_shadow_mode_allows_and_reports_review(
         raise ValueError("boom")
 
     monkeypatch.setattr(shadow.loaded.model, "predict", broken)
-    result = shadow.screen([listing()])[0]
-    assert (result.decision, result.shadow_decision) == ("allow", "review")
-    assert result.reasons == ["SHADOW_MODE", "MODEL_ERROR"]
+    result = shadow.screen([listing()])
+    assert result.decisions.tolist() == ["allow"]
+    assert result.shadow_decisions is not None and result.shadow_decisions.tolist() == ["review"]
+    assert result.reason_lists() == [("SHADOW_MODE", "MODEL_ERROR")]
 
 
 @pytest.mark.parametrize(
@@ -120,11 +138,12 @@ def test_a_model_error_in_shadow_mode_allows_and_reports_review(
 def test_a_marketplace_marker_decides_origin_like_a_structured_field(
     screener: Screener, title: str
 ) -> None:
-    result = screener.screen([listing(title=title)])[0]
-    assert result.origin is not None and result.origin.import_probability == 1.0
-    assert result.origin.evidence and result.origin.evidence[0].startswith("title_marker: ")
-    assert result.decision == "block"
-    assert result.reasons == ["PROTECTED_CLUSTER_IMPORT", "MARKETPLACE_MARKER"]
+    result = screener.screen([listing(title=title)])
+    assert result.origin is not None and result.origin.import_probability.tolist() == [1.0]
+    evidence = result.origin.evidence[0]
+    assert evidence and evidence[0].startswith("title_marker: ")
+    assert result.decisions.tolist() == ["block"]
+    assert result.reason_lists() == [("PROTECTED_CLUSTER_IMPORT", "MARKETPLACE_MARKER")]
 
 
 def test_a_shop_located_abroad_is_structured_evidence() -> None:

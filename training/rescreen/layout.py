@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app.schemas import Listing, ScreenResult
+from app.schemas import Listing
+from app.screening.columns import ScreenColumns
 
 # The input columns, in the order the executors receive them. Only `title` must be present;
 # a missing column is read as null, and columns not named here are ignored (as the API does).
@@ -110,21 +111,27 @@ def validate(row: Mapping[str, Any]) -> Listing | str:
         )
 
 
-def result_row(result: ScreenResult) -> tuple[Any, ...]:
-    """One output row (OUTPUT_COLUMNS) from the service's answer."""
-    cluster, origin = result.cluster, result.origin
-    return (
-        result.listing_id,
-        result.decision,
-        result.shadow_decision,
-        cluster.label if cluster else None,
-        cluster.confidence if cluster else None,
-        origin.label if origin else None,
-        origin.import_probability if origin else None,
-        list(result.reasons),
-        result.model_version,
-        result.policy_version,
-        None,
+def result_rows(results: ScreenColumns) -> list[tuple[Any, ...]]:
+    """Output rows (OUTPUT_COLUMNS) from the service's answer, one per listing."""
+    n = len(results)
+    none: list[None] = [None] * n
+    cluster, origin = results.cluster, results.origin
+    shadow = results.shadow_decisions
+    return list(
+        zip(
+            results.listing_ids,
+            results.decisions.tolist(),
+            shadow.tolist() if shadow is not None else none,
+            cluster.labels.tolist() if cluster else none,
+            cluster.confidence.tolist() if cluster else none,
+            origin.labels.tolist() if origin else none,
+            origin.import_probability.tolist() if origin else none,
+            [list(r) for r in results.reason_lists()],
+            [results.model_version] * n,
+            [results.policy_version] * n,
+            none,
+            strict=True,
+        )
     )
 
 

@@ -25,7 +25,7 @@ from training.rescreen.layout import (
     INPUT_COLUMNS,
     OUTPUT_COLUMNS,
     invalid_row,
-    result_row,
+    result_rows,
     validate,
 )
 
@@ -88,9 +88,9 @@ def screen_frame(screener: Screener, frame: pd.DataFrame, chunk: int = CHUNK) ->
                 policy_version=policy.version,
             )
     for start in range(0, len(listings), chunk):
-        results = screener.screen(listings[start : start + chunk])
-        for i, result in zip(positions[start : start + chunk], results, strict=True):
-            out[i] = result_row(result)
+        answers = result_rows(screener.screen(listings[start : start + chunk]))
+        for i, answer in zip(positions[start : start + chunk], answers, strict=True):
+            out[i] = answer
     return pd.DataFrame(out, columns=list(OUTPUT_COLUMNS))
 
 
