@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from app.screening.model import Predictions
-from app.screening.policy import Policy
+from app.screening.policy import LIKELY, Policy
 from training import data, metrics
 
 WORST = 30
@@ -84,11 +84,11 @@ def obfuscation_figures(
     neg_decided = np.array(metrics.decisions(negatives, labels, policy))
     return {
         "n_import": len(import_rows),
-        "import_recall": round(float((imports.import_proba >= 0.5).mean()), 4),
+        "import_recall": round(float((imports.import_proba >= LIKELY).mean()), 4),
         "n_protected": int(protected.sum()),
         "protected_blocked": round(float((decided[protected] == "block").mean()), 4),
         "n_negative": len(negative_rows),
-        "negative_fpr": round(float((negatives.import_proba >= 0.5).mean()), 4),
+        "negative_fpr": round(float((negatives.import_proba >= LIKELY).mean()), 4),
         "negative_blocked": round(float((neg_decided == "block").mean()), 4),
     }
 
@@ -168,7 +168,7 @@ def technique_recall(
     return {
         t: {
             "n": len(idx),
-            "import_recall": round(float((preds.import_proba[idx] >= 0.5).mean()), 4),
+            "import_recall": round(float((preds.import_proba[idx] >= LIKELY).mean()), 4),
         }
         for t, idx in sorted(groups.items())
     }

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from app.screening.model import CLUSTER_LABELS
-from app.screening.policy import Policy, load_policy
+from app.screening.policy import LIKELY, Policy, load_policy
 from app.screening.store import LoadedModel, load_model
 from training import data
 from training.metrics import decisions, evaluate, with_title_markers
@@ -89,7 +89,7 @@ def answers(loaded: LoadedModel, examples: Sequence[data.Example], policy: Polic
             preds, labels, [e.cluster for e in examples], [e.origin for e in examples], policy
         ),
         cluster=[labels[i] for i in preds.cluster_proba.argmax(axis=1)],
-        origin=["import" if p >= 0.5 else "domestic" for p in preds.import_proba],
+        origin=["import" if p >= LIKELY else "domestic" for p in preds.import_proba],
         decision=decisions(preds, labels, policy),
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.screening.model import CLUSTER_LABELS, Predictions
-from app.screening.policy import Policy, load_policy
+from app.screening.policy import LIKELY, Policy, load_policy
 from app.screening.store import load_model, resolve_model_dir
 from training import data
 from training.analysis import (
@@ -187,7 +187,7 @@ def origin_by_slice(
     for name, idx in keys.items():
         rows = np.array(idx)
         out[name] = {
-            s.name: import_f1(truth[rows], s.preds.import_proba[rows] >= 0.5) for s in scored
+            s.name: import_f1(truth[rows], s.preds.import_proba[rows] >= LIKELY) for s in scored
         }
     return out
 

@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from app.screening.markers import title_markers
 from app.screening.model import CLUSTER_LABELS, Predictions
-from app.screening.policy import Policy
+from app.screening.policy import LIKELY, Policy
 
 
 def with_title_markers(preds: Predictions, titles: Sequence[str]) -> Predictions:
@@ -104,7 +104,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """All headline figures for one labelled set."""
     y_pred = [labels[i] for i in preds.cluster_proba.argmax(axis=1)]
-    o_pred = ["import" if p >= 0.5 else "domestic" for p in preds.import_proba]
+    o_pred = ["import" if p >= LIKELY else "domestic" for p in preds.import_proba]
     y_idx = np.array([list(labels).index(c) for c in clusters])
     decided = decisions(preds, labels, policy)
     return {

@@ -24,6 +24,11 @@ from app.screening.columns import FLAG
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "policies" / "default.yaml"
 
+# Fixed probability bands, not policy settings: a label is the predicted one from LIKELY on,
+# and a probability strictly inside UNCERTAIN (low, high) is named UNCERTAIN_* in a review.
+LIKELY = 0.5
+UNCERTAIN = (0.2, 0.8)
+
 
 class Thresholds(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -56,13 +61,14 @@ class Policy(BaseModel):
         the same expression over floats (an int) and over arrays (an array of ints)."""
         p_block = p_protected * p_import
         t = self.thresholds
+        low, high = UNCERTAIN
         return (
             (p_block >= t.block) * 1
             + (p_block <= t.allow) * 2  # never with the first: allow < block
-            + (p_protected < 0.5) * 4
-            + (p_import < 0.5) * 8
-            + ((0.2 < p_protected) & (p_protected < 0.8)) * 16
-            + ((0.2 < p_import) & (p_import < 0.8)) * 32
+            + (p_protected < LIKELY) * 4
+            + (p_import < LIKELY) * 8
+            + ((low < p_protected) & (p_protected < high)) * 16
+            + ((low < p_import) & (p_import < high)) * 32
         )
 
     def decide(self, p_protected: float, p_import: float) -> Verdict:

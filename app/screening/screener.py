@@ -18,7 +18,7 @@ from app.screening.columns import (
 from app.screening.countries import DOMESTIC
 from app.screening.drift import Vocabulary, load_profile
 from app.screening.markers import title_markers
-from app.screening.policy import Policy
+from app.screening.policy import LIKELY, Policy
 from app.screening.store import LoadedModel
 
 logger = logging.getLogger("akar_gate")
@@ -133,7 +133,7 @@ class Screener:
         # An explicit claim decides, from a field or a marketplace's marker in the title: the
         # text model is not asked to overrule it.
         p_import = np.where(claims != 0, 1.0, preds.import_proba)
-        is_import = p_import >= 0.5
+        is_import = p_import >= LIKELY
         verdicts = self.policy.decide_many(p_protected, p_import)
         # The claims are named among the reasons of a block (whose only reason is this one).
         reasons = np.where(verdicts.reasons == _BLOCK, verdicts.reasons | claims, verdicts.reasons)
