@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+# What ruff and mypy (strict, pyproject.toml) check: the service, training, tests, benchmarks.
+CODE   := app training tests bench
 
 .PHONY: install run test check docs lint typecheck train evaluate clean browser grpc-code
 
@@ -20,9 +22,9 @@ run: $(STAMP)
 	$(BIN)/python -m app --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser
-	$(BIN)/ruff check app training tests bench
-	$(BIN)/ruff format --check app training tests bench
-	$(BIN)/mypy app training --exclude 'training/data/'
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy $(CODE)
 	$(BIN)/pytest
 
 # The fast tier, for every edit (under a minute): lint, types, and the tests that need no
@@ -32,9 +34,9 @@ FAST_IGNORE := --ignore=tests/ui --ignore=tests/clients --ignore=tests/deploy \
   --ignore=tests/test_process.py --ignore=tests/test_worker_group.py --ignore=tests/test_soak.py \
   --ignore=tests/grpc_api --ignore=tests/bench
 check: $(STAMP)
-	$(BIN)/ruff check app training tests bench
-	$(BIN)/ruff format --check app training tests bench
-	$(BIN)/mypy app training --exclude 'training/data/'
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy $(CODE)
 	$(BIN)/pytest -q -m 'not slow' $(FAST_IGNORE)
 
 # The settings reference in docs/operations.md, from the Settings class (a test checks it).
@@ -49,10 +51,10 @@ browser:
 	  || echo "chromium could not be installed: the browser tests (tests/ui/) will be skipped"
 
 lint: $(STAMP)
-	$(BIN)/ruff check app training tests bench
+	$(BIN)/ruff check $(CODE)
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app training --exclude 'training/data/'
+	$(BIN)/mypy $(CODE)
 
 train: $(STAMP)
 	$(BIN)/python -m training train

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,8 +94,8 @@ def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GrpcServ
 def make_server(tmp_path: Path) -> Iterator[Callable[..., GrpcServer]]:
     servers: list[GrpcServer] = []
 
-    def make(**kwargs: object) -> GrpcServer:
-        server = start_server(tmp_path, **kwargs)  # type: ignore[arg-type]
+    def make(**kwargs: Any) -> GrpcServer:
+        server = start_server(tmp_path, **kwargs)
         servers.append(server)
         return server
 

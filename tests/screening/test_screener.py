@@ -43,6 +43,7 @@ def screener(tiny_model_dir: Path) -> Screener:
 
 def test_structured_evidence_decides_origin_over_the_text(screener: Screener) -> None:
     result = screener.screen([listing(ship_from={"country": "CN"})])[0]
+    assert result.origin is not None
     assert result.origin.label == "import"
     assert result.origin.import_probability == 1.0
     assert result.origin.evidence == ["ship_from.country=CN"]
@@ -52,6 +53,7 @@ def test_structured_evidence_decides_origin_over_the_text(screener: Screener) ->
 
 def test_title_evidence_names_the_terms(screener: Screener) -> None:
     result = screener.screen([listing(title="celana jeans pria import")])[0]
+    assert result.origin is not None
     assert result.origin.label == "import"
     assert "title: 'import'" in result.origin.evidence
 
@@ -60,6 +62,7 @@ def test_unprotected_import_is_allowed(screener: Screener) -> None:
     result = screener.screen(
         [listing(title="charger fast charging", seller={"cross_border": True})]
     )[0]
+    assert result.cluster is not None
     assert result.cluster.label == "other"
     assert (result.decision, result.reasons) == ("allow", ["UNPROTECTED_CLUSTER"])
 
@@ -79,6 +82,7 @@ def test_a_batch_gives_the_same_answers_as_single_calls(screener: Screener) -> N
 
 def test_scores_are_probabilities_over_all_four_clusters(screener: Screener) -> None:
     result = screener.screen([listing()])[0]
+    assert result.cluster is not None
     assert set(result.cluster.scores) == {"textile_fashion", "culinary", "handicraft", "other"}
     assert sum(result.cluster.scores.values()) == pytest.approx(1.0, abs=1e-5)
     assert result.cluster.confidence == max(result.cluster.scores.values())
