@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import free_port, wait_ready
+from tests.support import free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "grpc-s3cret"
@@ -68,9 +68,7 @@ def start_server(tmp: Path, *, ready: bool = True, workers: int = 1, **settings:
 
 
 def stop_server(server: GrpcServer) -> None:
-    if server.proc.poll() is None:
-        server.proc.kill()
-        server.proc.wait()
+    stop(server.proc)
 
 
 @pytest.fixture(scope="module")
