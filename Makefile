@@ -34,8 +34,10 @@ test: $(STAMP) browser
 	$(BIN)/coverage report
 
 # The fast tier, for every edit (under a minute): lint, types, and the tests that need no
-# training, Spark, browser, container, promtool or server process (`make test` runs them all).
+# training or evaluation on real data, Spark, browser, container, promtool or server process
+# (`make test` runs them all, and measures coverage).
 FAST_IGNORE := --ignore=tests/ui --ignore=tests/clients --ignore=tests/deploy \
+  --ignore=tests/training/test_train.py --ignore=tests/training/test_evaluate.py \
   --ignore=tests/training/test_rescreen.py --ignore=tests/training/test_rescreen_worker.py \
   --ignore=tests/test_process.py --ignore=tests/test_worker_group.py --ignore=tests/test_soak.py \
   --ignore=tests/grpc_api --ignore=tests/bench
