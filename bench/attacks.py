@@ -62,11 +62,11 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 if __package__ in (None, ""):  # run as `python bench/attacks.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -80,6 +80,8 @@ from bench.common import (
     real_titles,
     save_report,
 )
+
+T = TypeVar("T")
 
 HOST = "127.0.0.1"
 PROBE_EVERY = 0.05  # seconds between /healthz probes
@@ -1002,14 +1004,14 @@ async def warm_up(port: int, titles: list[str], seconds: float) -> int:
     return sent
 
 
-def run_async(coro: Awaitable[Any]) -> Any:
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(coro)  # type: ignore[arg-type]
+            return runner.run(coro)
     except ImportError:
-        return asyncio.run(coro)  # type: ignore[arg-type]
+        return asyncio.run(coro)
 
 
 @dataclass

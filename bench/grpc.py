@@ -50,6 +50,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
+from importlib.metadata import version
 from typing import Any
 
 import grpc
@@ -473,10 +474,8 @@ def main() -> None:
 
 
 def generator_description(processes: int) -> str:
-    import uvloop
-
     return (
-        f"`bench/loadgen.py`, Python {sys.version.split()[0]} on uvloop {uvloop.__version__}: "
+        f"`bench/loadgen.py`, Python {sys.version.split()[0]} on uvloop {version('uvloop')}: "
         f"grpcio {grpc.__version__} `grpc.aio` for gRPC (one channel and connection per "
         "client, bytes in and out, answers not parsed), asyncio streams for REST (one HTTP/1.1 "
         f"keep-alive connection per client); min(clients, {processes}) processes, one request "

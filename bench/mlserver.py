@@ -242,7 +242,8 @@ class MLServer:
             ) from exc
         (output,) = answer["outputs"]
         proba: np.ndarray = np.asarray(output["data"], dtype=float).reshape(output["shape"])
-        return proba[0]
+        first: np.ndarray = proba[0]
+        return first
 
     def check(self, model: Any, titles: Sequence[str]) -> float:
         """Each title's MLServer answer must equal our ScreeningModel's probabilities (cluster,

@@ -69,4 +69,5 @@ class ScreeningEstimator:
         """The most probable cluster per title (MLServer's default output)."""
         labels = np.array(self.cluster_labels, dtype=object)
         best: np.ndarray = self.cluster.predict_proba(self.records(X)).argmax(axis=1)
-        return labels[best]
+        picked: np.ndarray = labels[best]
+        return picked

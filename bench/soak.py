@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -90,6 +91,7 @@ def soak(titles: list[str], seconds: float, workers: int = 2, concurrency: int =
                 with httpx.Client(base_url=url, timeout=10) as http:
                     while (now := time.monotonic()) < stop:
                         n = next(ticket)
+                        payload: dict[str, Any]
                         if n % BATCH_EVERY == 0:
                             chosen = [titles[(n + i) % len(titles)] for i in range(BATCH_SIZE)]
                             payload = {"listings": [{"title": t} for t in chosen]}

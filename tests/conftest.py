@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,8 +73,8 @@ def make_client(tiny_model_dir: Path) -> Iterator[Callable[..., TestClient]]:
     """Builds a TestClient (lifespan running) for the tiny model with settings overrides."""
     clients: list[TestClient] = []
 
-    def make(**overrides: object) -> TestClient:
-        settings = Settings(**({"model_dir": tiny_model_dir} | overrides))  # type: ignore[arg-type]
+    def make(**overrides: Any) -> TestClient:
+        settings = Settings(**({"model_dir": tiny_model_dir} | overrides))
         client = TestClient(create_app(settings))
         client.__enter__()
         clients.append(client)

@@ -31,6 +31,19 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise AssertionError(f"server not ready in {timeout} s")
 
 
+def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM, as an orchestrator stops the server (and so it writes its coverage data);
+    SIGKILL if it is still there after `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def fuzz_examples(default: int) -> int:
     """Examples per fuzz test: `default` in the test run; `AKAR_FUZZ_EXAMPLES` for a long run
     (`make bench-fuzz`, bench/README.md "Long fuzz run")."""

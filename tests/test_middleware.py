@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.types import Message, Receive, Scope, Send
 
 from app import middleware
 from app.middleware import RequestLimits, json_depth_exceeds
@@ -127,14 +128,14 @@ class _Recorder:
     the middleware sent."""
 
     def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[Message] = []
 
-    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = await receive()
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": message["body"]})
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Message) -> None:
         self.sent.append(message)
 
     @property
@@ -143,15 +144,15 @@ class _Recorder:
         return starts[0] if starts else None
 
 
-def _scope(path: str = "/v1/screen") -> dict[str, Any]:
+def _scope(path: str = "/v1/screen") -> Scope:
     return {"type": "http", "method": "POST", "path": path, "headers": []}
 
 
-def _held_body(first: bytes) -> Any:
+def _held_body(first: bytes) -> Receive:
     """A receive that gives one chunk saying more will come, then nothing, ever."""
     given = False
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal given
         if not given:
             given = True
@@ -162,8 +163,8 @@ def _held_body(first: bytes) -> Any:
     return receive
 
 
-def _whole_body(body: bytes) -> Any:
-    async def receive() -> dict[str, Any]:
+def _whole_body(body: bytes) -> Receive:
+    async def receive() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive

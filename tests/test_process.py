@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port, wait_ready
+from tests.support import free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,9 +38,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]
         wait_ready(url, proc)
         yield url, proc, policy
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_sighup_reloads_the_policy_without_a_restart(

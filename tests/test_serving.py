@@ -13,8 +13,9 @@ from app import serving
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt and malloc_trim")
 def test_the_arena_cap_and_the_trim_reach_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, tuple[int, ...]]] = []
-    libc = serving._glibc()
-    assert libc is not None
+    found = serving._glibc()
+    assert found is not None
+    libc = found  # narrowed once, for the methods below
 
     class Spy:
         def mallopt(self, option: int, value: int) -> int:

@@ -7,8 +7,6 @@ deterministic (the word cache's) are tested where they live, in tests/screening/
 
 from __future__ import annotations
 
-import csv
-
 from bench.soak import soak
 from training import data
 
@@ -16,8 +14,7 @@ from training import data
 def _titles() -> list[str]:
     if data.SHARED_DATA.is_dir():
         return [e.title for e in data.load_sources(limit=1000)]
-    with data.AUTHORED.open(encoding="utf-8", newline="") as f:
-        return [r["title"] for r in csv.DictReader(f)]
+    return [e.title for e in data.load_authored()]
 
 
 def test_two_workers_under_steady_load_answer_every_request_validly() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port, wait_ready
+from tests.support import free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,6 +41,4 @@ def server() -> Iterator[Server]:
         wait_ready(server.url, proc)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -55,7 +55,9 @@ def _env() -> dict[str, str]:
 
 
 def _mebibytes(quantity: str) -> float:
-    number, unit = re.fullmatch(r"(\d+)(Mi|Gi)", quantity).groups()  # type: ignore[union-attr]
+    match = re.fullmatch(r"(\d+)(Mi|Gi)", quantity)
+    assert match is not None, quantity
+    number, unit = match.groups()
     return int(number) * (1024 if unit == "Gi" else 1) * 1.048576  # in MB
 
 

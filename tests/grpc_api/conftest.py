@@ -14,10 +14,11 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support import free_port, wait_ready
+from tests.support import free_port, stop, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "grpc-s3cret"
@@ -67,9 +68,7 @@ def start_server(tmp: Path, *, ready: bool = True, workers: int = 1, **settings:
 
 
 def stop_server(server: GrpcServer) -> None:
-    if server.proc.poll() is None:
-        server.proc.kill()
-        server.proc.wait()
+    stop(server.proc)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +92,8 @@ def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GrpcServ
 def make_server(tmp_path: Path) -> Iterator[Callable[..., GrpcServer]]:
     servers: list[GrpcServer] = []
 
-    def make(**kwargs: object) -> GrpcServer:
-        server = start_server(tmp_path, **kwargs)  # type: ignore[arg-type]
+    def make(**kwargs: Any) -> GrpcServer:
+        server = start_server(tmp_path, **kwargs)
         servers.append(server)
         return server
 

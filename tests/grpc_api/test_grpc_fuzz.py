@@ -21,7 +21,7 @@ CLIENT_CODES = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.Statu
 DATATYPES = ["BYTES", "FP64", "FP32", "FP16", "INT64", "INT32", "UINT8", "BOOL"]
 
 # Protobuf strings are Unicode scalar values (no lone surrogates).
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
 

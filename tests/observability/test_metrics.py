@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.observability.metrics import Metrics
@@ -93,7 +94,9 @@ def test_a_failed_model_load_is_counted(make_client: Any, tmp_path: Path, scrape
 
 
 def test_readiness_turns_off_when_shutting_down(client: TestClient, scrape: Any) -> None:
-    client.app.state.service.shut_down()  # type: ignore[attr-defined]
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.service.shut_down()
     assert scrape(client)("akar_ready") == 0
     assert client.get("/readyz").status_code == 503
 

@@ -177,7 +177,9 @@ def test_outputs_go_binary_when_asked_per_output_or_for_all() -> None:
     inputs = [{"name": "title", "shape": [1], "datatype": "BYTES", "data": ["kopi"]}]
 
     def ask(**extra: Any) -> frozenset[str]:
-        return binary_outputs(parse_json_request(json.dumps({"inputs": inputs, **extra})), names)
+        return binary_outputs(
+            parse_json_request(json.dumps({"inputs": inputs, **extra}).encode()), names
+        )
 
     assert ask() == frozenset()
     assert ask(parameters={"binary_data_output": True}) == frozenset(names)

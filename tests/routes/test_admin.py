@@ -3,9 +3,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,11 +24,11 @@ def sha(key: str) -> str:
 class Source:
     """A settings source a test can change between reloads (as the environment would)."""
 
-    def __init__(self, **values: object) -> None:
+    def __init__(self, **values: Any) -> None:
         self.values = values
 
     def __call__(self) -> Settings:
-        return Settings(**self.values)  # type: ignore[arg-type]
+        return Settings(**self.values)
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def source(tiny_model_dir: Path, tmp_path: Path) -> Source:
 
 
 @pytest.fixture
-def client(source: Source) -> TestClient:
+def client(source: Source) -> Iterator[TestClient]:
     with TestClient(create_app(settings_source=source)) as c:
         yield c
 

@@ -309,7 +309,7 @@ def test_an_unexpected_error_is_a_500_in_each_apis_shape(
         raise RuntimeError("a bug")
 
     c = make_client()
-    c._transport.raise_server_exceptions = False  # type: ignore[attr-defined]
+    c._transport.raise_server_exceptions = False
     monkeypatch.setattr(Screener, "screen", broken)
     r = c.post(INFER, json={"inputs": [_bytes("title", ["kopi"])]})
     assert (r.status_code, r.json()) == (500, {"error": "internal server error"})

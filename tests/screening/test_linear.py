@@ -135,12 +135,14 @@ def _tokenizer_of(linear: LinearModel, vec: Any) -> Tokenizer:
     return tok
 
 
+@pytest.mark.slow
 def test_compiled_model_matches_sklearn_on_every_hand_checked_listing(
     default_pipelines: dict[str, Pipeline],
 ) -> None:
     assert_reproduces(default_pipelines, _hand_checked_listings())
 
 
+@pytest.mark.slow
 def test_compiled_tokens_match_sklearn_on_every_hand_checked_listing(
     default_pipelines: dict[str, Pipeline],
 ) -> None:

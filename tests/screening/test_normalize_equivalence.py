@@ -364,6 +364,7 @@ def _load_sources() -> list[Example]:
     return load_sources()
 
 
+@pytest.mark.slow
 @needs_data
 def test_equivalent_on_every_real_title(monkeypatch: pytest.MonkeyPatch) -> None:
     from bench.common import real_titles
@@ -380,6 +381,7 @@ def test_equivalent_on_every_real_title(monkeypatch: pytest.MonkeyPatch) -> None
     assert not different, different[:5]
 
 
+@pytest.mark.slow
 @needs_data
 def test_compose_equivalent_on_real_listings() -> None:
     # Every fourth real listing: its raw title (own whitespace, not collapsed), its category

@@ -100,10 +100,11 @@ def test_the_good_model_is_better_than_a_bad_copy_and_the_bad_copy_worse(
     downgrade = {r.name: _by_figure(r) for r in compare(good, bad, loaded)}
     for name in ("validation", "development"):
         for figure in ("cluster macro-F1", "accuracy", "import F1"):
-            assert upgrade[name][figure].verdict == "better"
-            assert upgrade[name][figure].low is not None and upgrade[name][figure].low > 0
-            assert downgrade[name][figure].verdict == "worse"
-            assert downgrade[name][figure].high is not None and downgrade[name][figure].high < 0
+            better, worse = upgrade[name][figure], downgrade[name][figure]
+            assert better.verdict == "better"
+            assert better.low is not None and better.low > 0
+            assert worse.verdict == "worse"
+            assert worse.high is not None and worse.high < 0
 
 
 def test_the_interval_covers_the_observed_difference_and_verdicts_follow_it(

@@ -122,7 +122,9 @@ def _written(output: Path) -> dict[str, dict[str, Any]]:
     assert frame["listing_id"].is_unique
     rows: dict[str, dict[str, Any]] = {}
     for record in frame.to_dict("records"):
-        row = {k: None if isinstance(v, float) and pd.isna(v) else v for k, v in record.items()}
+        row: dict[str, Any] = {
+            str(k): None if isinstance(v, float) and pd.isna(v) else v for k, v in record.items()
+        }
         row["decision"] = str(row["decision"])
         row["reasons"] = list(row["reasons"])
         rows[row.pop("listing_id")] = row

@@ -11,7 +11,7 @@ import pytest
 
 from app.errors import ModelStoreError, PolicyError
 from app.screening.policy import DEFAULT_POLICY_PATH, load_policy
-from app.screening.store import read_manifest
+from app.screening.store import load_model, read_manifest
 from training.rescreen import worker
 from training.rescreen.layout import INPUT_COLUMNS
 
@@ -37,7 +37,7 @@ def test_executor_loads_the_model_once_per_worker_process(
 ) -> None:
     shipped = _shipped_tiny(tiny_model_dir, tmp_path)
     loads: list[Path] = []
-    real_load = worker.load_model
+    real_load = load_model
 
     def counting_load(path: Path) -> Any:
         loads.append(path)

@@ -83,7 +83,9 @@ def test_another_seed_changes_the_model_but_not_the_shop_split(tmp_path: Path) -
     runs = {}
     for seed in (1, 2):
         out = tmp_path / f"seed{seed}"
-        runs[seed] = train(TrainConfig(output=out, version="s", limit=300, seed=seed), log=str)
+        runs[seed] = train(
+            TrainConfig(output=out, version="s", limit=300, seed=seed), log=lambda _: None
+        )
     one, two = (runs[s].metrics["shop_holdout"] for s in (1, 2))
     assert one["n"] == two["n"]  # the same held-out shops
     assert runs[1].artifact_sha256 != runs[2].artifact_sha256

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import free_port, wait_ready
+from tests.support import free_port, stop, wait_ready
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the dev extra")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -90,8 +90,7 @@ def _serve(tmp: Path, env: dict[str, str]) -> Iterator[Server]:
         wait_ready(url, proc)
         yield Server(url, log)
     finally:
-        proc.kill()
-        proc.wait()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

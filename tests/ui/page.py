@@ -9,6 +9,7 @@ from typing import Any
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 KEY = "policy-team-key"
@@ -28,6 +29,13 @@ class Server:
 
 def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
     return WebDriverWait(driver, TIMEOUT)
+
+
+def attribute(element: WebElement, name: str) -> str:
+    """An attribute the page must set (selenium answers None for a missing one)."""
+    value = element.get_attribute(name)
+    assert value is not None, f"no {name} on <{element.tag_name}>"
+    return value
 
 
 def open_page(driver: WebDriver, url: str) -> None:

@@ -23,6 +23,7 @@ from tests.ui.page import (
     LAPTOP,
     PHONE,
     Server,
+    attribute,
     expected_marks,
     gauges,
     open_page,
@@ -235,7 +236,7 @@ def test_a_200_row_csv_is_screened_filtered_sorted_and_downloaded(
 
     # One row's explanation, in a dialog.
     first = driver.find_element(By.CSS_SELECTOR, "#results tbody tr button[data-n]")
-    n = int(first.get_attribute("data-n"))
+    n = int(attribute(first, "data-n"))
     first.click()
     wait(driver).until(lambda d: d.find_element(By.ID, "detail-dialog").is_displayed())
     _check_detail(driver, "#detail-body", answer[n - 1], policy)
@@ -256,7 +257,7 @@ def test_1000_pasted_lines_are_screened_and_the_time_recorded(
     status = driver.find_element(By.ID, "batch-status")
     wait(driver).until(lambda _: status.get_attribute("data-seconds"))
     assert len(driver.find_elements(By.CSS_SELECTOR, "#results tbody tr")) == 1000
-    record("batch_1000_rows_ms", 1000 * float(status.get_attribute("data-seconds")))
+    record("batch_1000_rows_ms", 1000 * float(attribute(status, "data-seconds")))
 
     driver.execute_script("arguments[0].value = arguments[1]", box, lines + "\none more")
     driver.find_element(By.CSS_SELECTOR, "#batch-form button[type=submit]").click()
@@ -401,8 +402,6 @@ def test_the_root_page_links_to_the_page(server: Server, driver: WebDriver) -> N
     driver.find_element(By.LINK_TEXT, "Halaman untuk tim kebijakan").click()
     wait(driver).until(lambda d: urlsplit(d.current_url).path == "/ui")
     assert (
-        json.loads(driver.find_element(By.ID, "config").get_attribute("textContent"))[
-            "authRequired"
-        ]
+        json.loads(attribute(driver.find_element(By.ID, "config"), "textContent"))["authRequired"]
         is False
     )
