@@ -129,7 +129,14 @@ def test_make_run_serves_the_default_model_and_make_test_runs_the_checks() -> No
         ["make", "-n", *venv, "test"], cwd=REPO, capture_output=True, text=True, check=True
     )
     venv_bin = f"{sys.prefix}/bin"
-    for command in ("ruff check app training tests bench", "mypy app training", "pytest"):
+    checks = (
+        "ruff check app training tests bench",
+        "ruff format --check app training tests bench",
+        "mypy app training tests bench",
+        "coverage run -m pytest",
+        "coverage report",  # fails under the gate ([tool.coverage.report] fail_under)
+    )
+    for command in checks:
         assert f"{venv_bin}/{command}" in dry.stdout, dry.stdout
 
 
