@@ -40,7 +40,8 @@ FAST_IGNORE := --ignore=tests/ui --ignore=tests/clients --ignore=tests/deploy \
   --ignore=tests/training/test_train.py --ignore=tests/training/test_evaluate.py \
   --ignore=tests/training/test_rescreen.py --ignore=tests/training/test_rescreen_worker.py \
   --ignore=tests/test_process.py --ignore=tests/test_worker_group.py --ignore=tests/test_soak.py \
-  --ignore=tests/grpc_api --ignore=tests/bench --ignore=tests/test_docs_examples.py
+  --ignore=tests/grpc_api --ignore=tests/bench --ignore=tests/test_docs_examples.py \
+  --ignore=tests/observability/test_multiprocess.py
 check: $(STAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)

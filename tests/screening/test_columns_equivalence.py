@@ -30,6 +30,9 @@ from tests.screening import reference_screen as reference
 from tests.screening.hand_checked import hand_checked_listings
 from training.rescreen.layout import result_rows as output_rows
 
+# Every hand-checked listing, several ways: `make test` runs it, `make check` does not.
+pytestmark = pytest.mark.slow
+
 BATCH = 1000
 
 

@@ -149,6 +149,7 @@ def test_compiled_tokens_match_sklearn_on_every_hand_checked_listing(
     assert_same_tokens(default_pipelines, _hand_checked_listings())
 
 
+@pytest.mark.slow
 def test_compiled_default_model_matches_sklearn_on_odd_listings(
     default_pipelines: dict[str, Pipeline],
 ) -> None:
