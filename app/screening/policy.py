@@ -79,11 +79,15 @@ class Policy(BaseModel):
     def decide_many(self, p_protected: np.ndarray, p_import: np.ndarray) -> Verdicts:
         """`decide` over arrays of probabilities, one element per listing."""
         if len(p_protected) == 1:
-            # The same case, read on Python floats: a numpy call costs more than its work here.
-            one = self.case(p_protected.item(), p_import.item())
-            return Verdicts(_DECISIONS[one : one + 1], _FLAGS[one : one + 1])
+            return self.decide_one(p_protected.item(), p_import.item())
         case = self.case(p_protected, p_import)
         return Verdicts(_DECISIONS[case], _FLAGS[case])
+
+    def decide_one(self, p_protected: float, p_import: float) -> Verdicts:
+        """`decide_many` of one listing, the case read on Python floats: a numpy call costs
+        more than its work on one element."""
+        one = self.case(p_protected, p_import)
+        return Verdicts(_DECISIONS[one : one + 1], _FLAGS[one : one + 1])
 
 
 @dataclass(frozen=True, slots=True)

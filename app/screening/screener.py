@@ -17,6 +17,7 @@ from app.screening.columns import (
 )
 from app.screening.countries import DOMESTIC
 from app.screening.drift import Vocabulary, load_profile
+from app.screening.linear import Predictions
 from app.screening.markers import title_markers
 from app.screening.policy import LIKELY, Policy
 from app.screening.store import LoadedModel
@@ -115,6 +116,8 @@ class Screener:
             return self._answer(
                 listings, np.full(n, "review"), np.full(n, FLAG["MODEL_ERROR"], dtype=np.int64)
             )
+        if n == 1:
+            return self._screen_one(listings, preds)
         proba = preds.cluster_proba
         # Column by column: each listing's sum is taken in the order a loop over its row would.
         p_protected = sum((proba[:, j] for j in self._protected), start=np.zeros(n))
@@ -158,6 +161,48 @@ class Screener:
                 for s, m, terms, imp in zip(
                     structured, markers, preds.origin_terms, is_import.tolist(), strict=True
                 )
+            ],
+        )
+        return self._answer(listings, verdicts.decisions, reasons, cluster, origin)
+
+    def _screen_one(self, listings: Sequence[Listing], preds: Predictions) -> ScreenColumns:
+        """`screen`'s answer for one listing, on Python floats: the same columns, without
+        the thirty-odd numpy calls on one-element arrays that cost more than their work
+        (about 30 µs a listing; bench/README.md "Results as columns"). The equivalence tests
+        screen every hand-checked listing one at a time and batched, against one reference."""
+        [listing] = listings
+        row: list[float] = preds.cluster_proba[0].tolist()
+        p_protected = 0.0
+        for j in self._protected:  # in the order of the batch's column sum
+            p_protected += row[j]
+        structured = structured_origin_evidence(listing)
+        markers = title_markers(listing.title)
+        claims = (_STRUCTURED if structured else 0) | (_MARKER if markers else 0)
+        p_import = 1.0 if claims else float(preds.import_proba[0])
+        is_import = int(p_import >= LIKELY)
+        verdicts = self.policy.decide_one(p_protected, p_import)
+        reasons = verdicts.reasons
+        if claims and reasons[0] == _BLOCK:
+            reasons = reasons | claims
+        scores = [round(p, 6) for p in row]  # as round6, which rounds as Python does
+        best = max(range(len(row)), key=row.__getitem__)  # the first of equal maxima
+        cluster = ClusterColumns(
+            names=self._labels,
+            labels=self._label_array[best : best + 1],
+            confidence=np.array([max(scores)]),
+            scores=np.array([scores]),
+            evidence=preds.cluster_terms,
+        )
+        origin = OriginColumns(
+            labels=_ORIGIN_LABELS[is_import : is_import + 1],
+            confidence=np.array([round(max(p_import, 1 - p_import), 6)]),
+            import_probability=np.array([round(p_import, 6)]),
+            evidence=[
+                structured + markers
+                if claims
+                else [f"title: '{t}'" for t in preds.origin_terms[0]]
+                if is_import
+                else []
             ],
         )
         return self._answer(listings, verdicts.decisions, reasons, cluster, origin)
