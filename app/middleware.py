@@ -16,7 +16,8 @@ import anyio.to_thread
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api_errors import RETRY_AFTER_SECONDS, error_body
+from app.api_errors import error_body, headers_of, status_of
+from app.errors import OverloadedError
 
 # The depth check is a fixed pipeline of primitives, each linear in its input by contract, with
 # no regex that could backtrack: (1) escapes removed by six bytes.replace passes (memchr-speed):
@@ -160,13 +161,16 @@ class RequestLimits:
                 if self.inflight.over:
                     self._evict_stalled()
                 if self.inflight.over:
+                    overloaded = OverloadedError(
+                        "this worker holds too many request bodies; retry shortly"
+                    )
                     await _reject(
                         scope,
                         send,
-                        503,
-                        "OVERLOADED",
-                        "this worker holds too many request bodies; retry shortly",
-                        retry_after=RETRY_AFTER_SECONDS,
+                        status_of(overloaded),
+                        overloaded.code,
+                        str(overloaded),
+                        headers=headers_of(overloaded),
                     )
                     return
                 chunks.append(chunk)
@@ -252,18 +256,17 @@ async def _reject(
     status: int,
     code: str,
     detail: str,
-    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
     close: bool = False,
 ) -> None:
     """An error before routing, in the shape of the API the path belongs to."""
     body = json.dumps(error_body(scope["path"], code, detail)).encode()
-    headers = [
+    raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
     ]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(retry_after).encode()))
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     if close:  # the rest of the body may still come: the connection cannot carry another request
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        raw.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
