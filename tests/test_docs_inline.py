@@ -14,7 +14,9 @@ setting fails here:
   the files, labels, resources, ports, options, extras or revisions they name exist;
 - `AKAR_...` variables (in commands and anywhere in prose): settings, with a value of the
   setting's type, or variables that the file said to read them reads;
-- metric names (`akar_...`) and PromQL in prose: names the service exports; an expression parses.
+- metric names (`akar_...`) and PromQL in prose: names the service exports; an expression parses;
+- an option named alone (`--seed`, `--logs DIR`): an option of one of the repo's command lines
+  (or of uvicorn, a pytest plugin, the docs' spark-submit, a sampling script).
 
 A command no check knows fails, unless ALLOWED gives why it is not checked.
 """
@@ -408,6 +410,39 @@ def test_every_akar_variable_in_prose_is_a_setting_or_read() -> None:
                     _check_variable(name, value or None)
                 except (AssertionError, ValueError) as e:
                     raise AssertionError(f"{span.where}: `{span.text}`: {e}") from e
+
+
+# The command lines whose options prose names alone (`--seed`, `--logs DIR`).
+CLIS = ["training", "app"] + [
+    f"bench.{m}" for m in "inprocess http grpc spark soak attacks mlserver".split()
+]
+
+
+def _known_options() -> set[str]:
+    """The options of the repo's command lines (each subcommand's too), uvicorn's, the pytest
+    plugins', spark-submit's in docs/batch.md's cluster block, and the sampling scripts'."""
+    known: set[str] = set()
+    for cli in CLIS:
+        parser = _parser(cli)
+        for each in [parser, *_subcommands(parser).values()]:
+            known |= set(each._option_string_actions)
+    command = importlib.import_module("uvicorn.main").main
+    known |= {o for p in command.params for o in p.opts}
+    known |= set(re.findall(r'"(--[a-z][\w-]*)"', _plugin_sources()))
+    batch = (REPO / "docs" / "batch.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in re.findall(r"^spark-submit .*$", batch, re.M):
+        known |= set(re.findall(r"(?<!\S)(--[a-z][\w-]*)", line))
+    for script in (REPO / "training" / "data").rglob("*.py"):
+        known |= set(re.findall(r'"(--[a-z][\w-]*)" in', script.read_text(encoding="utf-8")))
+    return known
+
+
+def test_every_option_named_alone_in_prose_is_a_commands_option() -> None:
+    spans = [s for page in shipped_pages() for s in code_spans(page) if s.text.startswith("--")]
+    assert len(spans) >= 20
+    known = _known_options()
+    unknown = [f"{s.where}: {s.text}" for s in spans if s.text.split()[0] not in known]
+    assert unknown == []
 
 
 def _metric_spans() -> list[Span]:
