@@ -52,11 +52,16 @@ class Supervisor(Multiprocess):
         os.kill(members[0], signal.SIGHUP)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="Serve akar-gate.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
     if args.workers < 1:
         parser.error("--workers must be at least 1")

@@ -1339,7 +1339,7 @@ def verdicts(rows: list[Row]) -> list[str]:
     return out
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=12, help="each attack's duration")
@@ -1349,7 +1349,11 @@ def main() -> None:
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "attacks.md")
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this folder")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     chosen = [a for a in ATTACKS if a.name in args.attacks]
     titles = real_titles()
     ctx = Context(port=0, seconds=args.seconds, titles=titles)

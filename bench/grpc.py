@@ -377,7 +377,7 @@ def targets(ours: Results, theirs: Results) -> list[str]:
     ]
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[2])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 32])
@@ -396,7 +396,11 @@ def main() -> None:
     )
     parser.add_argument("--no-mlserver", action="store_true", help="only our server")
     parser.add_argument("--out", type=Path, default=RESULTS / "grpc.md")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
 
     from app.screening.store import load_model, resolve_model_dir
 

@@ -132,7 +132,7 @@ def ratio_line(ours: dict[int, dict[int, float]], theirs: dict[int, dict[int, fl
     )
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
@@ -148,7 +148,11 @@ def main() -> None:
     )
     parser.add_argument("--no-mlserver", action="store_true", help="only our server")
     parser.add_argument("--out", type=Path, default=RESULTS / "http.md")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install -y wrk)")
 

@@ -99,7 +99,7 @@ def _answers(screener: Screener) -> dict[str, dict[str, Callable[[list[Listing]]
     }
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--single", type=int, default=2000, help="calls per run, fast path")
@@ -112,7 +112,11 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "inprocess.md")
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     CLOCK["ns"] = CLOCKS[args.clock]
 
     os.sched_setaffinity(0, {args.cpu})

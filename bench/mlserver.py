@@ -288,14 +288,18 @@ class MLServer:
         self._log.close()
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1, help="MLServer parallel_workers")
+    return parser
+
+
 def main() -> None:
     import tempfile
 
     from app.screening.store import load_model, resolve_model_dir
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=1, help="MLServer parallel_workers")
-    args = parser.parse_args()
+    args = build_parser().parse_args()
     ensure_venv()
     sklearn_runtime = installed_version(package="mlserver-sklearn")
     print(f"MLServer {installed_version()}, mlserver-sklearn {sklearn_runtime}")

@@ -162,12 +162,16 @@ def report(r: SoakResult, workers: int, concurrency: int) -> list[str]:
     return markdown_table(header, rows)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     load_before = load_average()
     r = soak(real_titles(), args.seconds, args.workers, args.concurrency)
     lines = [

@@ -95,14 +95,18 @@ def _inprocess(screener: Screener, titles: list[str], rows: int) -> float:
     return rows / (time.perf_counter() - start)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--inprocess-rows", type=int, default=200_000, help="warm in-process run")
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
     parser.add_argument("--out", type=Path, default=RESULTS / "spark.md")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     cores = _cores(args.master)
     load_before = load_average()
     titles = real_titles()

@@ -6,11 +6,16 @@ fails the tests instead of drifting:
     <!-- example ID -->                    a test runs it or checks it (declared with `covers`)
     <!-- example ID, not run: REASON -->   it cannot run here (a cluster, an engine); a test
                                            checks what can be checked without running it
+
+Commands written in prose (`python -m training export ...`), on every page the repo ships,
+are found here too (`prose_commands`) and checked by tests/test_docs_inline.py.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -210,3 +215,110 @@ def python_snippet(text: str) -> Snippet:
 def printed_as_shown(shown: str, printed: str) -> bool:
     """A printed line against its comment, where `...` stands for anything."""
     return re.fullmatch(".*".join(map(re.escape, shown.split("..."))), printed) is not None
+
+
+# Commands written in prose: inline code spans, and the shell blocks of the pages beyond README.md
+# and docs/ (bench/README.md, model cards), whose blocks no example test runs. A span is a command
+# when, after `NAME=value` assignments, it starts with one of these and has an argument: each is
+# checked by tests/test_docs_inline.py, which fails on a command it does not know how to check.
+COMMANDS = frozenset(
+    """python python3 .venv/bin/python make pytest .venv/bin/pytest kubectl curl grpc_health_probe
+    promtool docker uvicorn git bash sh pip .venv/bin/pip mlserver apt-get spark-submit
+    /usr/bin/time""".split()
+)
+# `train --seed N`: a `python -m training` subcommand with its options, the CLI left implicit.
+TRAINING_SHORTHAND = re.compile(
+    r"(train|evaluate|compare|profile|drift|export|screen|sources|rescreen) --"
+)
+# Folders whose Markdown the repo does not ship: written by commands, or installed.
+NOT_SHIPPED = frozenset({"reports", "build", "dist", "htmlcov", "tmp", "__pycache__"})
+CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def shipped_pages() -> tuple[str, ...]:
+    """Every Markdown page in the repo: README.md, docs/, and those beside the code."""
+    pages: list[str] = []
+    for folder, folders, files in os.walk(REPO):
+        folders[:] = [f for f in folders if not f.startswith(".") and f not in NOT_SHIPPED]
+        here = Path(folder).relative_to(REPO)
+        pages += [(here / f).as_posix() for f in files if f.endswith(".md")]
+    return tuple(sorted(pages))
+
+
+@dataclass(frozen=True)
+class Span:
+    page: str
+    line: int  # where it starts, from 1
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def code_spans(page: str) -> list[Span]:
+    """A page's inline code spans outside its fenced blocks, as CommonMark reads them: within a
+    paragraph (or table row), a line break read as a space, one space each side stripped."""
+    lines = (REPO / page).read_text(encoding="utf-8").splitlines()
+    prose: list[str] = []
+    inside = False
+    for line in lines:
+        if line.startswith("```"):
+            inside = not inside
+        prose.append("" if inside or line.startswith("```") else line)
+    spans: list[Span] = []
+    start = 0
+    for end in [*(i for i, line in enumerate(prose) if not line.strip()), len(prose)]:
+        paragraph = "\n".join(prose[start:end])
+        for m in CODE_SPAN.finditer(paragraph):
+            text = m.group(2).replace("\n", " ")
+            if text.startswith(" ") and text.endswith(" ") and text.strip():
+                text = text[1:-1]
+            spans.append(Span(page, start + 1 + paragraph.count("\n", 0, m.start()), text))
+        start = end + 1
+    return spans
+
+
+def words(text: str) -> list[str]:
+    """A command's words as the shell splits them (a text that is not shell: split on spaces)."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def is_command(text: str) -> bool:
+    rest = list(itertools.dropwhile(ASSIGNMENT.match, words(text)))
+    return (len(rest) > 1 and rest[0] in COMMANDS) or TRAINING_SHORTHAND.match(text) is not None
+
+
+def shell_commands(page: str) -> list[Span]:
+    """The commands of a page's shell blocks: each line's, and one its comment gives (`# or:
+    CMD`, or a comment that is a command); a comment line of options (`#   [--x N]`) continues
+    the command above it."""
+    found: list[Span] = []
+    for block in read_blocks((page,)):
+        if block.language not in ("", "sh"):
+            continue
+        for i, line in enumerate(block.text.replace("\\\n", " ").splitlines()):
+            code, _, comment = line.partition("#")
+            comment = comment.strip().removeprefix("or:").strip()
+            if not code.strip() and comment.startswith("[") and found:
+                last = found[-1]
+                found[-1] = Span(last.page, last.line, f"{last.text} {comment}")
+                continue
+            for text in (code.strip(), comment):
+                if is_command(text):
+                    found.append(Span(page, block.line + 1 + i, text))
+    return found
+
+
+def prose_commands() -> list[Span]:
+    """The commands of every shipped page's prose, and of the shell blocks no example test runs."""
+    found: list[Span] = []
+    for page in shipped_pages():
+        found += [s for s in code_spans(page) if is_command(s.text)]
+        if page not in SERVICE_PAGES + COMMAND_PAGES:
+            found += shell_commands(page)
+    return found

@@ -50,7 +50,8 @@ def _evaluate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (tests/test_docs_inline.py checks the docs' commands on it)."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -142,7 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     rescreen_cli.add_arguments(r)
 
     _model_commands_arguments(sub)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     from training.screen_file import ScreenFileError
 

@@ -1,4 +1,5 @@
-"""Helpers for the Prometheus and Grafana files in deploy/: promtool, and metric names in PromQL."""
+"""Helpers for the Prometheus and Grafana files in deploy/: promtool, metric names in PromQL, and
+the names the service exports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from app.config import Settings
+from app.main import create_app
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULES = DEPLOY / "prometheus" / "akar-gate-rules.yaml"
@@ -127,3 +133,47 @@ def unknown_names(exprs: Iterable[str], known: set[str]) -> dict[str, set[str]]:
     """Each expression's metric names that are not in `known` (only the ones with some)."""
     found = {expr: metric_names(expr) - known for expr in exprs}
     return {expr: names for expr, names in found.items() if names}
+
+
+BATCH = [
+    {"title": "kemeja batik", "origin_country": "CN"},  # block, textile_fashion
+    {"title": "keripik tempe"},  # allow, culinary
+]
+
+
+# The sample names of a metric family, by type (what a family shows once it has samples).
+SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+}
+
+
+def _exposed_names(client: TestClient) -> set[str]:
+    """The sample names /metrics shows, and those of the families it declares (`# TYPE`) that
+    have no sample yet (a labelled metric before its first value: drift without a profile)."""
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    names = set()
+    for family in text_string_to_metric_families(r.text):
+        names |= {s.name for s in family.samples}
+        names |= {family.name + suffix for suffix in SUFFIXES[family.type]}
+    return names
+
+
+def exported_names(model_dir: Path, folder: Path) -> set[str]:
+    """The names a test app's /metrics shows once most metrics have been fed: single and batch
+    screening, a v2 inference, readiness, a challenger model, and a policy in shadow mode."""
+    shadow = folder / "shadow.yaml"
+    shadow.write_text("version: s1\nmode: shadow\n")
+    names: set[str] = set()
+    infer = {"inputs": [{"name": "title", "shape": [1], "datatype": "BYTES", "data": ["kopi"]}]}
+    for policy in (None, shadow):
+        settings = Settings(model_dir=model_dir, policy_path=policy, challenger_model_dir=model_dir)
+        with TestClient(create_app(settings)) as client:
+            assert client.post("/v1/screen", json=BATCH[0]).status_code == 200
+            assert client.post("/v1/screen/batch", json={"listings": BATCH}).status_code == 200
+            assert client.post("/v2/models/akar-gate/infer", json=infer).status_code == 200
+            assert client.get("/readyz").status_code == 200
+            names |= _exposed_names(client)
+    return names

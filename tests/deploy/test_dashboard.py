@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 
-from app.config import Settings
-from app.main import create_app
 from tests.deploy.promql import (
     DASHBOARD,
     check_expressions_parse,
+    exported_names,
     metric_names,
     needs_promtool,
     output,
@@ -29,10 +25,6 @@ from tests.deploy.promql import (
 PROMETHEUS_SERIES = {"up"}
 # Grafana's variables in queries, as Grafana would fill them in.
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
-BATCH = [
-    {"title": "kemeja batik", "origin_country": "CN"},  # block, textile_fashion
-    {"title": "keripik tempe"},  # allow, culinary
-]
 
 
 def _dashboard() -> dict[str, Any]:
@@ -61,45 +53,9 @@ def _expressions() -> dict[str, str]:
     return exprs
 
 
-# The sample names of a metric family, by type (what a family shows once it has samples).
-SUFFIXES = {
-    "counter": ("_total", "_created"),
-    "gauge": ("",),
-    "histogram": ("_bucket", "_sum", "_count", "_created"),
-}
-
-
-def _exposed_names(client: TestClient) -> set[str]:
-    """The sample names /metrics shows, and those of the families it declares (`# TYPE`) that
-    have no sample yet (a labelled metric before its first value: drift without a profile)."""
-    r = client.get("/metrics")
-    assert r.status_code == 200
-    names = set()
-    for family in text_string_to_metric_families(r.text):
-        names |= {s.name for s in family.samples}
-        names |= {family.name + suffix for suffix in SUFFIXES[family.type]}
-    return names
-
-
 @pytest.fixture(scope="module")
-def exported(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[str]]:
-    """The names a test app's /metrics shows once most metrics have been fed: single and batch
-    screening, a v2 inference, readiness, a challenger model, and a policy in shadow mode."""
-    shadow = tmp_path_factory.mktemp("policy") / "shadow.yaml"
-    shadow.write_text("version: s1\nmode: shadow\n")
-    names: set[str] = set()
-    infer = {"inputs": [{"name": "title", "shape": [1], "datatype": "BYTES", "data": ["kopi"]}]}
-    for policy in (None, shadow):
-        settings = Settings(
-            model_dir=tiny_model_dir, policy_path=policy, challenger_model_dir=tiny_model_dir
-        )
-        with TestClient(create_app(settings)) as client:
-            assert client.post("/v1/screen", json=BATCH[0]).status_code == 200
-            assert client.post("/v1/screen/batch", json={"listings": BATCH}).status_code == 200
-            assert client.post("/v2/models/akar-gate/infer", json=infer).status_code == 200
-            assert client.get("/readyz").status_code == 200
-            names |= _exposed_names(client)
-    yield names
+def exported(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    return exported_names(tiny_model_dir, tmp_path_factory.mktemp("policy"))
 
 
 def test_the_scrape_shows_every_metric_family_fed(exported: set[str]) -> None:
