@@ -66,14 +66,18 @@ def _each(call: Callable[[str], object], texts: list[str]) -> None:
         call(text)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--cpu", type=int, default=max(os.sched_getaffinity(0)))
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: DEFAULT)")
     parser.add_argument("--out", type=Path, default=RESULTS / "stages.md")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
 
     os.sched_setaffinity(0, {args.cpu})
     load_before = load_average()
