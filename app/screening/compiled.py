@@ -5,6 +5,7 @@ how term counts are weighted, and the classifier (labels, fields, intercept, evi
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,20 +68,20 @@ class LinearClassifier:
     def binary(self) -> bool:
         return len(self.labels) == 2
 
-    def text(self, listing: Any, memo: dict[tuple[Any, ...], str]) -> str:
-        """The text this classifier reads; `memo` shares the work between classifiers and
-        between equal listings (a listing is normalised once)."""
-        # compose() reads only the non-empty string fields: equal ones, equal text.
+    def text(self, values: Mapping[str, str], memo: dict[tuple[Any, ...], str]) -> str:
+        """The text this classifier reads of a listing's non-empty fields (`field_values`);
+        `memo` shares the work between classifiers and between equal listings (a listing is
+        normalised once)."""
         key = (
             self.max_chars,
             self.quality_claims,
             self.normalizer,
-            *((f, v) for f in self.fields if (v := _field(listing, f))),
+            *((f, v) for f in self.fields if (v := values.get(f))),
         )
         text = memo.get(key)
         if text is None:
             text = memo[key] = compose(
-                listing,
+                values,
                 self.fields,
                 self.max_chars,
                 quality_claims=self.quality_claims,
@@ -92,3 +93,10 @@ class LinearClassifier:
         if without is None:
             without = memo[None, *key] = drop_origin_words(text, self.normalizer)
         return without
+
+
+def field_values(listing: Any, fields: Sequence[str]) -> dict[str, str]:
+    """A listing's non-empty string fields among `fields` (a mapping or an object's
+    attributes), read once for every classifier: compose() reads nothing else, so equal
+    values, equal text."""
+    return {f: v for f in fields if (v := _field(listing, f))}

@@ -17,10 +17,11 @@ import numpy as np
 # and a stream of long unique words must not be able to fill memory.
 WORD_CACHE_BYTES = 16 * 2**20
 MAX_CACHED_WORD = 40
-# CPython's cost of one entry beyond its ids: the key string's header, the list's header and
-# the dict slot (ids are the vocabulary's own int objects, so each costs one 8-byte pointer).
-_ENTRY_BYTES = 200
+# CPython's cost of one entry beyond its ids (8 bytes each): the key string's header, the
+# array's header (112 bytes) and the dict slot.
+_ENTRY_BYTES = 256
 _WHITE_SPACES = re.compile(r"\s\s+")  # as scikit-learn's vectorisers collapse whitespace
+_NO_IDS = np.empty(0, dtype=np.intp)
 
 
 class UnsupportedModel(Exception):
@@ -58,9 +59,10 @@ def _word_analyzer(
     def analyze(text: str) -> list[str]:
         tokens = findall(text.lower() if lowercase else text)
         out = list(tokens) if lo == 1 else []
-        join = " ".join
         for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
-            out += [join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+            # tokens[i : i + n] joined by a space, for each i in order (the shifted lists are cut
+            # by the shortest).
+            out += map(" ".join, zip(*(tokens[k:] for k in range(n)), strict=False))
         return out
 
     return analyze
@@ -105,8 +107,9 @@ class Tokenizer:
     """A tokeniser and its vocabulary: text -> ids of the known terms it contains.
 
     A `char_wb` tokeniser makes each whitespace-separated word's n-grams on their own, so a
-    text's terms are its words' terms put together: those are remembered per word, and a
-    title made of words seen before costs no n-gram slicing.
+    text's terms are its words' terms put together: those are remembered per word, as an
+    array of ids, and a title made of words seen before costs no n-gram slicing and a batch
+    of them one concatenation.
     """
 
     def __init__(self, spec: TokenizerSpec, terms: Sequence[str]) -> None:
@@ -116,7 +119,7 @@ class Tokenizer:
         self.analyze = spec.build()
         self._per_word = spec.kind == "char_wb"
         self._lo, self._hi = spec.ngram_range
-        self._words: dict[str, list[int]] = {}
+        self._words: dict[str, np.ndarray] = {}
         self._cache_bytes = 0
 
     @property
@@ -124,7 +127,7 @@ class Tokenizer:
         """The estimated size of the per-word cache; never above WORD_CACHE_BYTES."""
         return self._cache_bytes
 
-    def _cache(self, word: str, ids: list[int]) -> bool:
+    def _cache(self, word: str, ids: np.ndarray) -> bool:
         """Remembers one word's ids if it is short enough, clearing the cache when full;
         False when the word is not remembered."""
         if len(word) > MAX_CACHED_WORD:
@@ -147,25 +150,32 @@ class Tokenizer:
                 break
             self._cache(word, self._word_ids(word))
 
-    def _word_ids(self, word: str) -> list[int]:
+    def _word_ids(self, word: str) -> np.ndarray:
         """Ids of the known character n-grams of one whitespace-free word."""
         get = self.term_ids.get
-        return [i for t in _char_wb_ngrams(word, self._lo, self._hi) if (i := get(t)) is not None]
+        ids = [i for i in map(get, _char_wb_ngrams(word, self._lo, self._hi)) if i is not None]
+        return np.array(ids, dtype=np.intp)
 
-    def ids(self, text: str) -> list[int]:
-        """Ids of the known terms of one text, repeated as often as they occur."""
+    def parts(self, text: str) -> list[np.ndarray]:
+        """Ids of the known terms of one text, repeated as often as they occur, in pieces
+        (one per word of a `char_wb` tokeniser) whose concatenation is `ids(text)`."""
         if not self._per_word:
             get = self.term_ids.get
-            return [i for t in self.analyze(text) if (i := get(t)) is not None]
+            ids = [i for i in map(get, self.analyze(text)) if i is not None]
+            return [np.array(ids, dtype=np.intp)]
         cache = self._words
-        out: list[int] = []
+        out: list[np.ndarray] = []
         for word in (text.lower() if self.spec.lowercase else text).split():
             known = cache.get(word)
             if known is None:
                 known = self._word_ids(word)
                 self._cache(word, known)
-            out += known
+            out.append(known)
         return out
+
+    def ids(self, text: str) -> np.ndarray:
+        """Ids of the known terms of one text, repeated as often as they occur."""
+        return np.concatenate([_NO_IDS, *self.parts(text)])
 
 
 # -- a batch of texts counted ---------------------------------------------------------------
@@ -184,10 +194,14 @@ class Counts:
 def count_terms(tokenizer: Tokenizer, docs: Sequence[str]) -> Counts:
     """Distinct term ids and their counts per document, vectorised over the batch."""
     n = len(docs)
-    per_doc = [tokenizer.ids(d) for d in docs]
-    lengths = np.fromiter(map(len, per_doc), np.intp, count=n)
-    flat = np.array(list(chain.from_iterable(per_doc)), dtype=np.intp)
-    doc = np.repeat(np.arange(n, dtype=np.intp), lengths)
+    per_doc = [tokenizer.parts(d) for d in docs]
+    pieces = list(chain.from_iterable(per_doc))
+    flat = np.concatenate([_NO_IDS, *pieces])
+    # Each piece's document, then each id's: two repeats instead of a loop over the ids.
+    piece_doc = np.repeat(
+        np.arange(n, dtype=np.intp), np.fromiter(map(len, per_doc), np.intp, count=n)
+    )
+    doc = np.repeat(piece_doc, np.fromiter(map(len, pieces), np.intp, count=len(pieces)))
     vocab = max(len(tokenizer.terms), 1)
     keys, counts = np.unique(doc * vocab + flat, return_counts=True)
     doc, ids = np.divmod(keys, vocab)

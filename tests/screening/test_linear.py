@@ -357,7 +357,8 @@ def test_a_batch_of_long_titles_is_cut_into_chunks_and_predicts_as_one_at_a_time
     ] * 8
     linear = ScreeningModel.from_pipelines(tiny_pipelines).linear
     assert linear is not None
-    sizes = [linear._text_size(x) for x in listings]
+    texts = linear._texts(listings)
+    sizes = [sum(map(len, t)) for t in zip(*texts.values(), strict=True)]
     assert len(listings) <= BATCH_CHUNK < sum(sizes) // 500  # so cut by characters
     assert len(batch_chunks(sizes)) > 1
     assert_reproduces(tiny_pipelines, listings)
