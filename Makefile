@@ -90,13 +90,17 @@ promtool:
 	  || echo "promtool could not be installed: the promtool tests (tests/deploy/) will be skipped"
 
 # Benchmarks (not tests): each prints a table and writes it to bench/results/.
-.PHONY: bench bench-inprocess bench-stages bench-http bench-grpc bench-spark bench-attacks bench-fuzz
+.PHONY: bench bench-inprocess bench-stages bench-versus bench-http bench-grpc bench-spark bench-attacks bench-fuzz
 bench-inprocess: $(STAMP)
 	$(BIN)/python -m bench.inprocess
 
 # Where a batch's time goes, stage by stage (about 20 s).
 bench-stages: $(STAMP)
 	$(BIN)/python -m bench.stages
+
+# This tree against the commit the columns issue was filed against, taking turns (about 3 min).
+bench-versus: $(STAMP)
+	$(BIN)/python -m bench.versus
 
 # bench-http also measures MLServer side by side, from its own venv .bench-venvs/mlserver
 # (created on first use, about 30 s; `python -m bench.http --no-mlserver` skips it).
