@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
 from app.screening import linear_file
-from app.screening.linear import BATCH_CHUNK, LinearModel, batch_chunks
+from app.screening.linear import BATCH_CHUNK, LinearModel, _distinct, batch_chunks
 from app.screening.model import ScreeningModel
 from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
@@ -362,3 +362,11 @@ def test_a_batch_of_long_titles_is_cut_into_chunks_and_predicts_as_one_at_a_time
     assert len(listings) <= BATCH_CHUNK < sum(sizes) // 500  # so cut by characters
     assert len(batch_chunks(sizes)) > 1
     assert_reproduces(tiny_pipelines, listings)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=40), max_size=200))
+def test_distinct_ids_and_counts_are_numpys_unique(ids: list[int]) -> None:
+    got_ids, got_counts = _distinct(np.array(ids, dtype=np.intp))
+    want_ids, want_counts = np.unique(np.array(ids, dtype=np.intp), return_counts=True)
+    assert got_ids.tolist() == want_ids.tolist()
+    assert got_counts.tolist() == want_counts.tolist()
