@@ -135,11 +135,10 @@ class LinearModel:
         # Each listing's texts are made once, first: their lengths are what a chunk's n-gram
         # work grows with.
         texts = self._texts(listings)
-        sizes = [sum(map(len, t)) for t in zip(*texts.values(), strict=True)]
         with self._gate:
             parts = [
                 self._predict_batch({name: docs[c] for name, docs in texts.items()})
-                for c in batch_chunks(sizes)
+                for c in batch_chunks(text_sizes(texts))
             ]
         if len(parts) > 1:
             return Predictions(
@@ -292,6 +291,11 @@ class LinearModel:
         for d, i in zip(doc[top].tolist(), ids[top].tolist(), strict=True):
             out[d].append(terms[i])
         return out
+
+
+def text_sizes(texts: Mapping[str, Sequence[str]]) -> list[int]:
+    """Each listing's characters of text, over every classifier's text (`_texts`)."""
+    return [sum(map(len, t)) for t in zip(*texts.values(), strict=True)]
 
 
 def _distinct(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

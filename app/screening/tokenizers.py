@@ -154,7 +154,9 @@ class Tokenizer:
         """Ids of the known character n-grams of one whitespace-free word."""
         get = self.term_ids.get
         ids = [i for i in map(get, _char_wb_ngrams(word, self._lo, self._hi)) if i is not None]
-        return np.array(ids, dtype=np.intp)
+        out = np.array(ids, dtype=np.intp)
+        out.flags.writeable = False  # remembered and handed out by `parts`: never changed
+        return out
 
     def parts(self, text: str) -> list[np.ndarray]:
         """Ids of the known terms of one text, repeated as often as they occur, in pieces

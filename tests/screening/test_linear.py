@@ -19,7 +19,13 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import Pipeline
 
 from app.screening import linear_file
-from app.screening.linear import BATCH_CHUNK, LinearModel, _distinct, batch_chunks
+from app.screening.linear import (
+    BATCH_CHUNK,
+    LinearModel,
+    _distinct,
+    batch_chunks,
+    text_sizes,
+)
 from app.screening.model import ScreeningModel
 from app.screening.pipelines import ReferenceModel, compile_pipelines
 from app.screening.store import resolve_model_dir
@@ -357,8 +363,7 @@ def test_a_batch_of_long_titles_is_cut_into_chunks_and_predicts_as_one_at_a_time
     ] * 8
     linear = ScreeningModel.from_pipelines(tiny_pipelines).linear
     assert linear is not None
-    texts = linear._texts(listings)
-    sizes = [sum(map(len, t)) for t in zip(*texts.values(), strict=True)]
+    sizes = text_sizes(linear._texts(listings))
     assert len(listings) <= BATCH_CHUNK < sum(sizes) // 500  # so cut by characters
     assert len(batch_chunks(sizes)) > 1
     assert_reproduces(tiny_pipelines, listings)
@@ -370,3 +375,11 @@ def test_distinct_ids_and_counts_are_numpys_unique(ids: list[int]) -> None:
     want_ids, want_counts = np.unique(np.array(ids, dtype=np.intp), return_counts=True)
     assert got_ids.tolist() == want_ids.tolist()
     assert got_counts.tolist() == want_counts.tolist()
+
+
+def test_remembered_word_ids_cannot_be_changed_by_a_caller() -> None:
+    tok = _char_wb_tokenizer()
+    (first,) = tok.parts("abc")
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 0
+    assert sorted(tok.ids("abc")) == sorted(tok.term_ids[t] for t in (" ab", "ab", "abc", "bc"))
